@@ -21,6 +21,9 @@ int64_t hw_now_ms(void);                 /* wall clock; see hw_clock_* */
 /* Injectable clock for tests: HOMEWARD_CLOCK_OFFSET_MS (env) is added to
  * the wall clock when set; hw_clock_set_offset overrides. */
 void hw_clock_set_offset(int64_t offset_ms);
+/* The offset now in force (so a scheduler using Redis TIME as its clock
+ * can apply the same shift). */
+int64_t hw_clock_offset_ms(void);
 
 int64_t hw_add_hours(int64_t at_ms, int hours);
 /* UTC offset of Europe/London at instant (0 or 3600000 ms). */
