@@ -1,16 +1,16 @@
-/* main.c -- homeward-meetings: starts, migrates its schema, serves health and
- * shuts down cleanly. Its domain calls come with their own issue. */
-#include "homeward/meetings/v1/meetings.pb-c.h"
+/* main.c -- homeward-meetings: scaled intervention, strategy and case review
+ * meetings from episode events, deadlines and requests by hand. */
+#include "handlers.h"
 #include "hw_app.h"
-
-static const hw_service_def service = {
-    &homeward__meetings__v1__meetings__descriptor, NULL, 0, NULL,
-};
+#include "intake.h"
 
 static const hw_app_def app = {
     .name = "meetings",
     .default_listen = "127.0.0.1:50055",
-    .service = &service,
+    .service = &meetings_service,
+    .on_event = mt_on_event,
+    .init = mt_init,
+    .fini = mt_fini,
 };
 
 int main(int argc, char **argv)
