@@ -80,8 +80,16 @@ static bool pass(ep_watch *w)
         ep_mem_release(&m);
         return false;
     }
+    bool behind = false;
     pthread_mutex_lock(&w->lock);
     for (sub *s = w->subs; s; s = s->next) {
+        /* A stream that joined during the read starts before `from`: this
+         * batch does not hold its earlier changes, and handing it the
+         * later ones would move its cursor past them. Serve it next pass. */
+        if (s->cursor < from) {
+            behind = true;
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             ep_change *c = &changes[i];
             if (c->seq <= s->cursor) continue;
@@ -94,7 +102,7 @@ static bool pass(ep_watch *w)
     }
     pthread_mutex_unlock(&w->lock);
     ep_mem_release(&m);
-    return n == BATCH;
+    return n == BATCH || behind;
 }
 
 static void *hub_main(void *arg)

@@ -259,8 +259,12 @@ class Journey(unittest.TestCase):
 
 class BadInput(unittest.TestCase):
     def snapshot(self):
-        return tuple(count(t) for t in ('episodes', 'timeline', 'outbox', 'changes', 'audit',
-                                         'deadlines', 'children', 'placements'))
+        # Regulation 41 deadlines of the 2025 placements fall due at once and
+        # fire on the scheduler's own time, adding their overdue event
+        # whenever they run: those rows are not the refused call's doing.
+        return tuple(count(t) for t in ('episodes', 'timeline', 'changes', 'audit',
+                                         'deadlines', 'children', 'placements')) + (
+            count('outbox', "type <> 'episodes.reg41_overdue'"),)
 
     def test_R_EPI_1_missing_fields_named_nothing_written(self):
         child = new_child(first_name='Morgan')
