@@ -71,19 +71,24 @@ static int advance(hw_db *db, const char *id, enum ep_status from, enum ep_statu
     return ep_store_episode_status(db, id, to, st);
 }
 
-int ep_on_event(hw_app *app, hw_db *db, const char *event_id, const char *source,
-                const char *type, const char *subject, int64_t occurred_at_ms,
-                const char *payload_json, hw_status *st)
+/* A string member of the payload, or NULL. */
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* R-EPI-3, R-EPI-7, R-DEF-7: an interview or risk event about one episode. */
+static int on_episode_event(hw_app *app, hw_db *db, const char *source, const char *type,
+                            int64_t occurred_at_ms, json_t *p, hw_status *st)
 {
     bool prevention = strcmp(type, "interviews.prevention_submitted") == 0;
-    bool ret_done = strcmp(type, "interviews.return_submitted") == 0;
+    /* "return_submitted" was this service's name for the event before the
+     * interviews service existed; still accepted, it means the same. */
+    bool ret_done = strcmp(type, "interviews.return_completed") == 0 ||
+                    strcmp(type, "interviews.return_submitted") == 0;
     bool ret_declined = strcmp(type, "interviews.return_declined") == 0;
-    bool risk = strcmp(type, "risk.level_changed") == 0;
-    if (!prevention && !ret_done && !ret_declined && !risk) return 0; /* not ours to act on */
-
-    json_error_t jerr;
-    json_t *p = json_loads(payload_json, 0, &jerr);
-    const char *id = json_string_value(json_object_get(p, "episode_id"));
+    const char *id = jstr(p, "episode_id");
     int rc = -1;
     ep_mem m = {NULL, NULL};
     if (!id || !ep_is_uuid(id)) {
@@ -105,15 +110,25 @@ int ep_on_event(hw_app *app, hw_db *db, const char *event_id, const char *source
                                   "prevention interview recorded", "", st) != 0)
             goto out;
     } else if (ret_done || ret_declined) {
+        /* R-EPI-7: offered either way; accepted only when it was done. */
+        json_t *within = json_object_get(p, "within_72h");
+        const char *text = ret_declined            ? "return interview declined"
+                           : json_is_true(within)  ? "return interview done within 72 hours"
+                           : json_is_false(within) ? "return interview done, after 72 hours"
+                                                   : "return interview done";
         if (ep_store_episode_return_interview(db, id, ret_done, st) != 0 ||
             advance(db, id, status, ret_done ? EP_RETURN_DONE : EP_RETURN_DECLINED, st) != 0 ||
             ep_store_timeline_add(db, id, at, ret_done ? "return_interview" : "return_interview_declined",
-                                  actor, "", ret_done ? "return interview done" : "return interview declined",
-                                  "", st) != 0)
+                                  actor, "", text, "", st) != 0)
+            goto out;
+        /* R-SPOC-1: no longer an overdue interview on the roster. */
+        const char *interview = jstr(p, "interview_id");
+        if (interview && *interview &&
+            ep_store_interview_follow_up(db, interview, e->child_id, id, false, true, st) != 0)
             goto out;
     } else {
-        const char *level = json_string_value(json_object_get(p, "level"));
-        const char *scale = json_string_value(json_object_get(p, "scale_version"));
+        const char *level = jstr(p, "level");
+        const char *scale = jstr(p, "scale_version");
         if (!level || !*level) {
             hw_status_violation(st, "payload_json.level", "required");
             goto out;
@@ -131,7 +146,81 @@ int ep_on_event(hw_app *app, hw_db *db, const char *event_id, const char *source
     hw_db_after_commit(db, ep_after_commit_kick, app, false);
     rc = 0;
 out:
-    json_decref(p);
     ep_mem_release(&m);
+    return rc;
+}
+
+/* R-SPOC-1: a return interview past its 72 hours (R-RET-2) shows on the
+ * child's roster line until it is done or declined. */
+static int on_interview_overdue(hw_db *db, const char *event_id, json_t *p, hw_status *st)
+{
+    const char *interview = jstr(p, "interview_id"), *child = jstr(p, "child_id");
+    if (!interview || !*interview || strlen(interview) > 64) {
+        hw_status_violation(st, "payload_json.interview_id", "required");
+        return -1;
+    }
+    if (!child || !ep_is_uuid(child)) {
+        /* No child of ours can have such an id: nothing to show. */
+        hw_warn("event %s: child_id is not a uuid: not on any roster", event_id);
+        return 0;
+    }
+    return ep_store_interview_follow_up(db, interview, child, jstr(p, "episode_id"), true, false,
+                                        st);
+}
+
+/* R-SPOC-1: open and overdue actions of the child's meetings (R-MEET-1). */
+static int on_meeting_action(hw_db *db, const char *event_id, const char *type, json_t *p,
+                             hw_status *st)
+{
+    const char *action = jstr(p, "action_id"), *child = jstr(p, "child_id");
+    if (!action || !*action || strlen(action) > 64) {
+        hw_status_violation(st, "payload_json.action_id", "required");
+        return -1;
+    }
+    if (!child || !ep_is_uuid(child)) {
+        hw_warn("event %s: child_id is not a uuid: not on any roster", event_id);
+        return 0;
+    }
+    int64_t due = -1;
+    const char *due_text = jstr(p, "due_at");
+    if (due_text && hw_parse_rfc3339(due_text, &due) != 0) due = -1;
+    bool overdue = strcmp(type, "meetings.action_overdue") == 0;
+    bool completed = strcmp(type, "meetings.action_completed") == 0;
+    return ep_store_meeting_action(db, action, child, jstr(p, "meeting_id"), due, overdue,
+                                   completed, st);
+}
+
+int ep_on_event(hw_app *app, hw_db *db, const char *event_id, const char *source,
+                const char *type, const char *subject, int64_t occurred_at_ms,
+                const char *payload_json, hw_status *st)
+{
+    static const char *const episode_events[] = {
+        "interviews.prevention_submitted", "interviews.return_completed",
+        "interviews.return_submitted", "interviews.return_declined", "risk.level_changed"};
+    static const char *const action_events[] = {
+        "meetings.action_added", "meetings.action_overdue", "meetings.action_completed"};
+    bool about_episode = false, about_action = false;
+    for (size_t i = 0; i < sizeof episode_events / sizeof episode_events[0]; i++)
+        if (strcmp(type, episode_events[i]) == 0) about_episode = true;
+    for (size_t i = 0; i < sizeof action_events / sizeof action_events[0]; i++)
+        if (strcmp(type, action_events[i]) == 0) about_action = true;
+    bool interview_overdue = strcmp(type, "interviews.return_overdue") == 0;
+    if (!about_episode && !about_action && !interview_overdue) return 0; /* not ours to act on */
+
+    json_error_t jerr;
+    json_t *p = json_loads(payload_json ? payload_json : "", 0, &jerr);
+    int rc = -1;
+    if (!json_is_object(p)) {
+        hw_status_set(st, HW_INVALID_ARGUMENT, "%s: payload is not a JSON object", type);
+        goto out;
+    }
+    if (about_episode)
+        rc = on_episode_event(app, db, source, type, occurred_at_ms, p, st);
+    else if (about_action)
+        rc = on_meeting_action(db, event_id, type, p, st);
+    else
+        rc = on_interview_overdue(db, event_id, p, st);
+out:
+    json_decref(p);
     return rc;
 }

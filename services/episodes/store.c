@@ -997,6 +997,11 @@ static const char *const episode_payload_sql =
     " 'was_missing', e.was_missing, 'force', e.force, 'profile', e.profile,"
     " 'responsible_authority', nullif(e.responsible_authority, ''),"
     " 'placing_authority', nullif(e.placing_authority, ''),"
+    /* R-ESC-3 (meetings): placed by another authority than the home's area. */
+    " 'host_authority', h.host_authority,"
+    /* R-RET-1 (interviews): LLR care staff may do a residential placement's
+     * prevention interview. */
+    " 'placement_type', nullif(p.placement_type, ''),"
     " 'assigned_officer', nullif(e.assigned_officer_id, ''),"
     " 'social_worker_id', nullif(c.social_worker_id, ''),"
     " 'spoc_ids', coalesce(to_jsonb(h.spoc_ids), '[]'::jsonb),"
@@ -1004,10 +1009,12 @@ static const char *const episode_payload_sql =
     " 'aged_12_or_under', age(e.reported_at, c.date_of_birth) < interval '13 years',"
     " 'reported_at', to_char(e.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " 'located_at', to_char(e.located_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " 'closed_at', to_char(e.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " 'long_term', e.long_term, 'risk_level', nullif(e.risk_level, ''),"
     " 'missing_90_days', (SELECT count(*) FROM episodes x WHERE x.child_id = e.child_id"
     "   AND x.was_missing AND x.reported_at > now() - interval '90 days'))::text"
     " FROM episodes e JOIN children c ON c.id = e.child_id LEFT JOIN homes h ON h.id = e.home_id"
+    " LEFT JOIN placements p ON p.id = e.placement_id"
     " WHERE e.id = $1::uuid";
 
 int ep_store_changed(hw_db *db, const char *episode_id, const char *change,
@@ -1184,10 +1191,52 @@ int ep_store_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
         e->long_term = hw_res_bool(r, i, 10);
         e->missing_90_days = (int32_t)hw_res_int(r, i, 11);
         e->repeat_missing = ep_is_repeat_missing((int)hw_res_int(r, i, 12));
+        e->overdue_interviews = (int32_t)hw_res_int(r, i, 13);
+        e->open_meeting_actions = (int32_t)hw_res_int(r, i, 14);
+        e->overdue_meeting_actions = (int32_t)hw_res_int(r, i, 15);
         (*out)[i] = e;
     }
     hw_res_free(r);
     return 0;
+}
+
+/* ------------------------------------------------------------ roster follow-ups */
+
+int ep_store_interview_follow_up(hw_db *db, const char *interview_id, const char *child_id,
+                                 const char *episode_id, bool overdue, bool done, hw_status *st)
+{
+    /* Flags only ever go from false to true, whatever order events come in. */
+    const char *p[] = {interview_id, child_id, episode_id ? episode_id : "",
+                       overdue ? "t" : "f", done ? "t" : "f"};
+    return hw_db_run(db,
+                     "INSERT INTO interview_follow_ups (interview_id, child_id, episode_id,"
+                     " overdue, done) VALUES ($1, $2::uuid, $3, $4::bool, $5::bool)"
+                     " ON CONFLICT (interview_id) DO UPDATE SET"
+                     " overdue = interview_follow_ups.overdue OR EXCLUDED.overdue,"
+                     " done = interview_follow_ups.done OR EXCLUDED.done, updated_at = now()",
+                     5, p, st);
+}
+
+int ep_store_meeting_action(hw_db *db, const char *action_id, const char *child_id,
+                            const char *meeting_id, int64_t due_ms, bool overdue, bool completed,
+                            hw_status *st)
+{
+    char due[24];
+    const char *p[] = {action_id, child_id, meeting_id ? meeting_id : "",
+                       due_ms >= 0 ? i64s(due, due_ms) : NULL, overdue ? "t" : "f",
+                       completed ? "t" : "f"};
+    return hw_db_run(db,
+                     "INSERT INTO meeting_actions (action_id, child_id, meeting_id, due_at,"
+                     " overdue, completed)"
+                     " VALUES ($1, $2::uuid, $3, " TSP("$4") ", $5::bool, $6::bool)"
+                     " ON CONFLICT (action_id) DO UPDATE SET"
+                     " meeting_id = CASE WHEN EXCLUDED.meeting_id <> '' THEN EXCLUDED.meeting_id"
+                     "   ELSE meeting_actions.meeting_id END,"
+                     " due_at = coalesce(EXCLUDED.due_at, meeting_actions.due_at),"
+                     " overdue = meeting_actions.overdue OR EXCLUDED.overdue,"
+                     " completed = meeting_actions.completed OR EXCLUDED.completed,"
+                     " updated_at = now()",
+                     6, p, st);
 }
 
 /* ------------------------------------------------------------ statutory return */

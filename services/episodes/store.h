@@ -180,6 +180,17 @@ int ep_store_episode_list(hw_db *db, ep_mem *m, const ep_list_filter *f, const e
 int ep_store_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
                     ep_roster_entry ***out, size_t *n, hw_status *st);
 
+/* ---- roster follow-ups from the other services' events (R-SPOC-1) ---- */
+/* Record what an interviews event says of a return interview: overdue
+ * (72 hours passed) and/or done (completed or declined). Flags are only
+ * ever set, so repeated or out-of-order events are harmless. */
+int ep_store_interview_follow_up(hw_db *db, const char *interview_id, const char *child_id,
+                                 const char *episode_id, bool overdue, bool done, hw_status *st);
+/* Record a meeting action: added (due_ms, -1 if unknown), overdue, completed. */
+int ep_store_meeting_action(hw_db *db, const char *action_id, const char *child_id,
+                            const char *meeting_id, int64_t due_ms, bool overdue, bool completed,
+                            hw_status *st);
+
 /* ---- statutory return (R-EPI-7) ---- */
 int ep_store_statutory_return(hw_db *db, ep_mem *m, const char *authority, const char *from_date,
                               const char *to_date, ep_return_row ***out, size_t *n,

@@ -250,6 +250,20 @@ static int publish_meeting(req *x, const char *type, const char *id, json_t *ext
     return rc;
 }
 
+/* An action's event (R-MEET-1): the episodes roster shows open and
+ * overdue actions per child (R-SPOC-1). */
+static int publish_action(req *x, const char *type, const char *action_id, hw_status *st)
+{
+    char *payload = NULL;
+    if (mt_store_action_payload(x->db, action_id, &payload, st) != 0)
+        return -1;
+    char subject[64];
+    snprintf(subject, sizeof subject, "action:%s", action_id);
+    int rc = mt_publish(x->app, x->db, type, subject, payload, st);
+    free(payload);
+    return rc;
+}
+
 /* ------------------------------------------------------------ GetMeeting */
 
 static void h_get_meeting(hw_call *call, const ProtobufCMessage *rm, ProtobufCMessage **out,
@@ -506,7 +520,8 @@ static int do_add_action(req *x, const void *inv, ProtobufCMessage **resp, hw_st
     snprintf(subject, sizeof subject, "action:%s", id);
     if (hw_schedule(hw_app_scheduler(x->app), x->db, MT_DEADLINE_ACTION_DUE, subject, due, NULL,
                     st) != 0 ||
-        hw_audit(x->db, x->call, NULL, "meeting", m->id, st) != 0)
+        hw_audit(x->db, x->call, NULL, "meeting", m->id, st) != 0 ||
+        publish_action(x, MT_EV_ACTION_ADDED, id, st) != 0)
         return -1;
     mt_action_msg *a = mt_store_action_get(x->db, x->call, id, false, NULL, st);
     if (!a)
@@ -553,7 +568,8 @@ static int do_complete_action(req *x, const void *inv, ProtobufCMessage **resp, 
     snprintf(subject, sizeof subject, "action:%s", a->id);
     if (mt_store_action_complete(x->db, a->id, x->who->sub, in->outcome, st) != 0 ||
         hw_cancel(hw_app_scheduler(x->app), x->db, MT_DEADLINE_ACTION_DUE, subject, st) != 0 ||
-        hw_audit(x->db, x->call, NULL, "meeting", a->meeting_id, st) != 0)
+        hw_audit(x->db, x->call, NULL, "meeting", a->meeting_id, st) != 0 ||
+        publish_action(x, MT_EV_ACTION_COMPLETED, a->id, st) != 0)
         return -1;
     a = mt_store_action_get(x->db, x->call, in->action_id, false, NULL, st);
     if (!a)

@@ -23,6 +23,8 @@ typedef struct mt_state {
 #define MT_EV_LEVEL3_LETTER "meetings.level3_letter"
 #define MT_EV_LINE_MANAGER "meetings.line_manager_alert"
 #define MT_EV_ACTION_OVERDUE "meetings.action_overdue"
+#define MT_EV_ACTION_ADDED "meetings.action_added"
+#define MT_EV_ACTION_COMPLETED "meetings.action_completed"
 
 /* The child's people as the records hold them (ids and professionals'
  * names; never the child's). */

@@ -800,23 +800,46 @@ int mt_store_action_complete(hw_db *db, const char *id, const char *by, const ch
                      3, p, st);
 }
 
+/* An action event's payload, of actions a and meetings m. Ids and facts
+ * only: the description is free text and may name the child. */
+#define ACTION_PAYLOAD                                                                             \
+    "jsonb_build_object('action_id', a.id, 'meeting_id', a.meeting_id,"                           \
+    " 'child_id', a.child_id, 'home_id', nullif(a.home_id, ''),"                                  \
+    " 'owner_id', nullif(a.owner_id, ''), 'owner_role', nullif(a.owner_role, ''),"                \
+    " 'due_at', " RFC("a.due_at") ", 'kind', m.kind,"                                             \
+    " 'responsible_authority', m.responsible_authority, 'force', nullif(m.force, ''),"            \
+    " 'chair_id', (SELECT nullif(i.person_id, '') FROM invitees i WHERE i.meeting_id = m.id"      \
+    "   AND i.chair LIMIT 1))::text"
+
+int mt_store_action_payload(hw_db *db, const char *id, char **payload, hw_status *st)
+{
+    *payload = NULL;
+    const char *p[] = {id};
+    hw_res *r = hw_db_exec(db,
+                           "SELECT " ACTION_PAYLOAD " FROM actions a JOIN meetings m"
+                           " ON m.id = a.meeting_id WHERE a.id = $1::uuid",
+                           1, p, st);
+    if (!r)
+        return -1;
+    if (hw_res_rows(r) == 0) {
+        hw_res_free(r);
+        return hw_status_set(st, HW_NOT_FOUND, "no such action");
+    }
+    *payload = strdup(hw_res_get(r, 0, 0));
+    hw_res_free(r);
+    return *payload ? 0 : hw_status_set(st, HW_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 int mt_store_action_overdue(hw_db *db, const char *id, char **payload, hw_status *st)
 {
     *payload = NULL;
     const char *p[] = {id};
-    /* Ids and facts only: the description is free text and may name the child. */
     hw_res *r = hw_db_exec(
         db,
         "UPDATE actions a SET overdue_at = now() FROM meetings m"
         " WHERE a.id = $1::uuid AND m.id = a.meeting_id AND a.completed_at IS NULL"
         " AND a.overdue_at IS NULL"
-        " RETURNING jsonb_build_object('action_id', a.id, 'meeting_id', a.meeting_id,"
-        " 'child_id', a.child_id, 'home_id', nullif(a.home_id, ''),"
-        " 'owner_id', nullif(a.owner_id, ''), 'owner_role', nullif(a.owner_role, ''),"
-        " 'due_at', " RFC("a.due_at") ", 'kind', m.kind,"
-        " 'responsible_authority', m.responsible_authority, 'force', nullif(m.force, ''),"
-        " 'chair_id', (SELECT nullif(i.person_id, '') FROM invitees i WHERE i.meeting_id = m.id"
-        "   AND i.chair LIMIT 1))::text",
+        " RETURNING " ACTION_PAYLOAD,
         1, p, st);
     if (!r)
         return -1;

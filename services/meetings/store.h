@@ -149,6 +149,9 @@ mt_action_msg *mt_store_action_get(hw_db *db, hw_call *call, const char *id, boo
                                    char **authority, hw_status *st);
 int mt_store_action_complete(hw_db *db, const char *id, const char *by, const char *outcome,
                              hw_status *st);
+/* The action's event payload (caller frees *payload): ids and facts, no
+ * description. NOT_FOUND if there is no such action. */
+int mt_store_action_payload(hw_db *db, const char *id, char **payload, hw_status *st);
 /* Mark the action overdue if still open; *payload (caller frees) receives
  * the event payload, NULL if it was completed or already marked. */
 int mt_store_action_overdue(hw_db *db, const char *id, char **payload, hw_status *st);

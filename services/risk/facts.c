@@ -59,6 +59,7 @@ int risk_fetch_child(hw_channel *episodes, hw_call *call, const char *child_id,
     snprintf(out->responsible_authority, sizeof out->responsible_authority, "%s",
              c->responsible_authority ? c->responsible_authority : "");
     out->cse_concern = c->cse && c->cse->concern;
+    out->trafficking_concern = c->cse && c->cse->trafficking_concern;
     for (size_t i = 0; i < c->n_withheld; i++)
         if (c->withheld[i] && strcmp(c->withheld[i], "cse") == 0)
             out->cse_withheld = true;

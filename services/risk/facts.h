@@ -28,6 +28,7 @@ typedef struct risk_child_facts {
     bool looked_after;
     char responsible_authority[64];
     bool cse_concern;       /* Child.cse.concern (special category) */
+    bool trafficking_concern; /* Child.cse.trafficking_concern (same group) */
     bool cse_withheld;      /* the caller may not see the CSE group */
 } risk_child_facts;
 

@@ -468,6 +468,7 @@ static int compute_proposal(hw_db *db, M(Answer) *const *answers, size_t n_answe
     rf.missing = w->ep.missing;
     rf.profile = w->ep.profile;
     rf.cse_flag = w->ch.cse_concern;
+    rf.trafficking_flag = w->ch.trafficking_concern;   /* R-RISK-10 */
     rf.cse_matrix_rank = RISK_RANK_NONE;
     rf.alternative_rank = w->alternative_rank;
     rf.answers = facts;

@@ -25,7 +25,11 @@ static int first_text(hw_res *r, int col, char *out, size_t outlen)
 
 static const char *itoa_buf(char *buf, size_t n, long v)
 {
-    snprintf(buf, n, "%ld", v);
+    /* The buffers are sized for small ranks and codes; a number that does
+     * not fit is a programming error, never a truncated value sent to SQL.
+     * (Testing the result also keeps -O2's -Wformat-truncation quiet.) */
+    if (snprintf(buf, n, "%ld", v) >= (int)n)
+        abort();
     return buf;
 }
 

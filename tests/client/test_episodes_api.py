@@ -349,7 +349,8 @@ class Access(unittest.TestCase):
     def setUpClass(cls):
         cls.child = new_child(first_name='Quinn', health=pb.Health(medication='inhaler'),
                               beliefs=pb.Beliefs(religion='Quaker'),
-                              cse=pb.CseMatters(concern=True, notes='older associates'))
+                              cse=pb.CseMatters(concern=True, notes='older associates',
+                                                trafficking_concern=True))
         place(cls.child.id, W['home_a'])
         cls.episode = report(cls.child.id).episode
 
@@ -390,6 +391,7 @@ class Access(unittest.TestCase):
         self.assertEqual(officer.health.medication, 'inhaler')
         self.assertEqual(officer.beliefs.religion, 'Quaker')
         self.assertTrue(officer.cse.concern)
+        self.assertTrue(officer.cse.trafficking_concern)    # R-RISK-10 needs it
         self.assertEqual(list(officer.withheld), [])
         spoc = child_as(W['spoc_a'])
         self.assertFalse(spoc.HasField('health'))
@@ -398,7 +400,7 @@ class Access(unittest.TestCase):
         self.assertEqual(set(spoc.withheld), {'health', 'beliefs'})
         carer = child_as(W['carer_a'])
         self.assertEqual(carer.health.medication, 'inhaler')
-        self.assertFalse(carer.HasField('cse'))
+        self.assertFalse(carer.HasField('cse'))      # the trafficking flag with it
         self.assertEqual(set(carer.withheld), {'cse'})
         # The stored report was pre-filled with health; the SPOC does not see it.
         ep = call('GetEpisode', pb.GetEpisodeRequest(episode_id=self.episode.id), W['spoc_a'])

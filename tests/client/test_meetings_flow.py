@@ -364,6 +364,11 @@ class Meetings(unittest.TestCase):
             owner_id='pc-1', owner_role='police_officer', due_at=rfc3339(now_ms() + 1500)),
             metadata=sw, timeout=10)
         self.assertFalse(a.overdue)
+        # R-SPOC-1: the episodes roster counts open actions from these events.
+        added = self.events('meetings.action_added', child)
+        self.assertEqual([(e['action_id'], e['meeting_id'], e['owner_id']) for e in added],
+                         [(a.id, mid, 'pc-1')])
+        self.assertNotIn('description', added[0])
         ev = wait_for(lambda: self.events('meetings.action_overdue', child), 'action_overdue event')
         self.assertEqual(ev[0]['action_id'], a.id)
         self.assertEqual(ev[0]['owner_id'], 'pc-1')
@@ -386,6 +391,9 @@ class Meetings(unittest.TestCase):
             request_id=rid(), action_id=a.id, outcome='visited, nobody home; repeat Friday'),
             metadata=self.md('police_officer', org=FORCE, sub='pc-1'), timeout=10)
         self.assertTrue(done.completed_at)
+        completed = self.events('meetings.action_completed', child)
+        self.assertEqual([e['action_id'] for e in completed], [a.id])
+        self.assertNotIn('description', completed[0])
         roster = self.stub.ListOverdueActions(pb.ListOverdueActionsRequest(child_ids=[child]),
                                               metadata=svc, timeout=10)
         self.assertEqual(list(roster.actions), [])

@@ -465,6 +465,14 @@ class CseMatrix(unittest.TestCase):
         self.assertEqual(p.level_code, 'medium')
         self.assertIn(('R-RISK-10', 'child_flag', 'cse'),
                       {(r.rule_id, r.record_type, r.record_id) for r in p.reasons})
+        # So does a trafficking flag on the child record, named as such.
+        trafficked = new_child(15, False, cse=ep.CseMatters(trafficking_concern=True))
+        p = risk('ProposeRisk', pb.ProposeRiskRequest(episode_id=report_missing(trafficked),
+                                                      answers=ndmm()), W['handler'])
+        self.assertEqual(p.level_code, 'medium')
+        reasons = {(r.rule_id, r.record_type, r.record_id) for r in p.reasons}
+        self.assertIn(('R-RISK-10', 'child_flag', 'trafficking'), reasons)
+        self.assertNotIn(('R-RISK-10', 'child_flag', 'cse'), reasons)
 
     def test_cse_prompt_event_listed_and_closed_by_a_matrix(self):
         child = new_child(14, False)
