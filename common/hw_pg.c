@@ -1,4 +1,4 @@
-/* hw_pg.c -- Postgres connection pool, statements, transactions, reconnect. */
+/* hw_pg.c -- Postgres connection pool, prepared statements, transactions, reconnect. */
 #include "hw_pg.h"
 
 #include <errno.h>
@@ -12,6 +12,19 @@
 #include <time.h>
 
 #include "hw_log.h"
+
+/* Statements each connection keeps prepared on its session. Past the cap a
+ * statement runs unprepared (PQexecParams) rather than evicting, so a
+ * service that builds many distinct texts cannot grow a session without
+ * bound. The table is twice the cap, so probes stay short. */
+#define STMT_CAP 512
+#define STMT_SLOTS 1024
+
+typedef struct stmt_slot {
+    char *sql;       /* NULL: empty slot */
+    uint64_t hash;
+    unsigned id;     /* prepared as "hw_<id>" */
+} stmt_slot;
 
 typedef struct commit_hook {
     void (*fn)(void *);
@@ -30,6 +43,15 @@ struct hw_db {
     bool server_gone;
     commit_hook *hooks;
     size_t n_hooks, cap_hooks;
+    /* SQL text -> prepared statement on this session. Owned by the slot;
+     * used only by its leaser, so no lock. Emptied on every connect or
+     * reset (the server forgets prepared statements with the session). */
+    stmt_slot *stmts;    /* STMT_SLOTS entries, allocated on first prepare */
+    int n_stmts;
+    unsigned last_stmt_id;   /* names are never reused within a session */
+    /* The map was dropped while the transaction had failed, so the server
+     * still holds statements we no longer know: DEALLOCATE ALL once idle. */
+    bool stmts_orphaned;
 };
 
 struct hw_pg_pool {
@@ -163,6 +185,176 @@ static bool conn_alive(PGconn *c)
     return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
 }
 
+/* ---- the per-connection prepared statement map ---- */
+
+/* Empty the map. on_server: the session lives on, so also drop what it
+ * holds (DEALLOCATE ALL), now if it can take a statement, else once the
+ * failed transaction has ended. Ids keep counting up, so a statement
+ * prepared later can never collide with one the server still holds. */
+static void forget_statements(hw_db *db, bool on_server)
+{
+    if (db->stmts) {
+        for (int i = 0; i < STMT_SLOTS; i++) {
+            free(db->stmts[i].sql);
+            db->stmts[i].sql = NULL;
+        }
+    }
+    db->n_stmts = 0;
+    if (!on_server) {
+        db->last_stmt_id = 0;
+        db->stmts_orphaned = false;
+        return;
+    }
+    db->stmts_orphaned = true;
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK) {
+        PGTransactionStatusType ts = PQtransactionStatus(db->conn);
+        if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) {
+            PGresult *r = PQexec(db->conn, "DEALLOCATE ALL");
+            if (PQresultStatus(r) == PGRES_COMMAND_OK)
+                db->stmts_orphaned = false;
+            PQclear(r);
+        }
+    }
+}
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The slot holding sql, or the empty slot where it would go; NULL if the
+ * table cannot be allocated. Never full: at most STMT_CAP of STMT_SLOTS
+ * are used, so linear probing always meets an empty slot. */
+static stmt_slot *find_statement(hw_db *db, const char *sql, uint64_t h)
+{
+    if (!db->stmts && !(db->stmts = calloc(STMT_SLOTS, sizeof *db->stmts)))
+        return NULL;
+    for (size_t i = (size_t)h & (STMT_SLOTS - 1);; i = (i + 1) & (STMT_SLOTS - 1)) {
+        stmt_slot *s = &db->stmts[i];
+        if (!s->sql || (s->hash == h && strcmp(s->sql, sql) == 0))
+            return s;
+    }
+}
+
+static bool ascii_word_is(const char *s, const char *upper)
+{
+    size_t i = 0;
+    for (; upper[i]; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c != upper[i])
+            return false;
+    }
+    char next = s[i];
+    return !((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
+             (next >= '0' && next <= '9') || next == '_');
+}
+
+/* Only statements the server plans gain from preparing. Utility commands
+ * (BEGIN, SET, DDL, DEALLOCATE ...) are not planned, and DDL texts often
+ * carry names, so they would only fill the map. */
+static bool is_planned(const char *sql)
+{
+    static const char *const verbs[] = {"SELECT", "INSERT", "UPDATE", "DELETE",
+                                        "WITH",   "VALUES", "TABLE",  "MERGE"};
+    const char *s = sql;
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+            s++;
+        if (s[0] == '-' && s[1] == '-') {
+            if (!(s = strchr(s, '\n')))
+                return false;
+        } else if (s[0] == '/' && s[1] == '*') {
+            if (!(s = strstr(s + 2, "*/")))
+                return false;
+            s += 2;
+        } else {
+            break;
+        }
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (ascii_word_is(s, verbs[i]))
+            return true;
+    return false;
+}
+
+/* The server no longer has the statement under that name (26000: someone
+ * ran DEALLOCATE or DISCARD), or a table it reads changed shape (0A000
+ * "cached plan must not change result type", after a migration). Any
+ * 0A000 counts, not only that message, because the message is localised;
+ * most other 0A000 errors are raised when a statement is prepared, and a
+ * rare one raised while running costs only a re-prepare and one retry
+ * that fails the same way. */
+static bool statement_outdated(const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0);
+}
+
+static PGresult *exec_prepared(hw_db *db, unsigned id, int n, const char *const *params)
+{
+    char name[24];
+    snprintf(name, sizeof name, "hw_%u", id);
+    return PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+}
+
+/* Run sql as a statement prepared on this session, preparing it on first
+ * use. Returns the result as PQexecParams would: a failed PQprepare comes
+ * back as the failed result, so the caller maps it as for any statement,
+ * and the text is not kept. */
+static PGresult *run_statement(hw_db *db, const char *sql, int n, const char *const *params)
+{
+    if (db->stmts_orphaned && PQstatus(db->conn) == CONNECTION_OK &&
+        PQtransactionStatus(db->conn) != PQTRANS_INERROR)
+        forget_statements(db, true);
+    if (!is_planned(sql))
+        return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+
+    uint64_t h = sql_hash(sql);
+    stmt_slot *s = find_statement(db, sql, h);
+    if (s && s->sql) {
+        PGresult *r = exec_prepared(db, s->id, n, params);
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK || !r || !statement_outdated(r))
+            return r;
+        /* Other cached statements may read the same changed table, so
+         * start the map afresh. Inside a transaction the failure has
+         * already aborted it: report it, the next transaction re-prepares.
+         * Outside one nothing ran, so prepare again and retry once. */
+        bool in_block = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+        hw_info("prepared statements on a connection outdated (SQLSTATE %s): preparing again",
+                PQresultErrorField(r, PG_DIAG_SQLSTATE));
+        forget_statements(db, true);
+        if (in_block)
+            return r;
+        PQclear(r);
+        s = find_statement(db, sql, h);
+    }
+    char *copy = NULL;
+    if (!s || db->n_stmts >= STMT_CAP || !(copy = strdup(sql)))
+        return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+
+    /* NULL types, as PQexecParams was given: the server infers them. */
+    unsigned id = ++db->last_stmt_id;
+    char name[24];
+    snprintf(name, sizeof name, "hw_%u", id);
+    PGresult *prep = PQprepare(db->conn, name, sql, 0, NULL);
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+        free(copy);
+        return prep;
+    }
+    PQclear(prep);
+    *s = (stmt_slot){.sql = copy, .hash = h, .id = id};
+    db->n_stmts++;
+    return exec_prepared(db, id, n, params);
+}
+
 static int setup_session(hw_db *db)
 {
     char *ident = PQescapeIdentifier(db->conn, db->pool->schema, strlen(db->pool->schema));
@@ -187,6 +379,8 @@ static int ensure_conn(hw_db *db, char *err, size_t errlen)
     bool alive = db->conn && conn_alive(db->conn) && !db->server_gone;
     if (alive && !db->needs_setup)
         return 0;
+    if (!db->conn || !alive)
+        forget_statements(db, false);   /* a new session has none prepared */
     if (!db->conn) {
         db->conn = pg_connect(db->pool->conninfo, db);
         db->needs_setup = true;
@@ -281,6 +475,8 @@ void hw_pg_pool_destroy(hw_pg_pool *p)
     for (int i = 0; i < p->size; i++) {
         drop_hooks(&p->slots[i]);
         free(p->slots[i].hooks);
+        forget_statements(&p->slots[i], false);
+        free(p->slots[i].stmts);
         if (p->slots[i].conn)
             PQfinish(p->slots[i].conn);
     }
@@ -392,7 +588,7 @@ bool hw_pg_ping(hw_pg_pool *p)
 hw_res *hw_db_exec(hw_db *db, const char *sql, int n, const char *const *params,
                    hw_status *st)
 {
-    PGresult *r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *r = run_statement(db, sql, n, params);
     ExecStatusType s = PQresultStatus(r);
     if (r && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)) {
         hw_res *res = malloc(sizeof *res);

@@ -1,4 +1,4 @@
-/* test_pg.c -- the Postgres pool against a real server: leases, parameters, errors, transactions, reconnect. */
+/* test_pg.c -- the Postgres pool against a real server: leases, parameters, errors, transactions, prepared statements, reconnect. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -521,6 +521,283 @@ static void test_reconnect_after_server_drop(void **state)
     hw_pg_pool_destroy(p);
 }
 
+/* ---- prepared statements ---- */
+
+/* How many statements this session holds prepared with exactly this text,
+ * and how many times they were executed (custom + generic plans). */
+static int64_t prepared_count(hw_db *db, const char *sql, int64_t *executions)
+{
+    hw_status st = HW_STATUS_INIT;
+    const char *p[] = {sql};
+    hw_res *r = hw_db_exec(db,
+                           "SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0)"
+                           " FROM pg_prepared_statements WHERE statement = $1",
+                           1, p, &st);
+    if (!r)
+        fail_msg("pg_prepared_statements: %s", st.message);
+    int64_t n = hw_res_int(r, 0, 0);
+    if (executions)
+        *executions = hw_res_int(r, 0, 1);
+    hw_res_free(r);
+    return n;
+}
+
+static void test_prepared_once_per_connection(void **state)
+{
+    hw_pg_pool *p = schema_pool("prepared", 1);
+    hw_status st = HW_STATUS_INIT;
+    hw_db *db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    must_run(db, "CREATE TABLE child (id int PRIMARY KEY, home text, age int)", 0, NULL);
+    const char *rows[][3] = {{"1", "Oak House", "14"}, {"2", NULL, "15"}, {"3", "Oak House", NULL}};
+    for (int i = 0; i < 3; i++)
+        must_run(db, "INSERT INTO child VALUES ($1, $2, $3)", 3, rows[i]);
+
+    /* The same text, many times, with values and NULLs in turn: each
+     * answer is right, and the session prepared it once. */
+    const char *by_home = "SELECT id, age FROM child WHERE home IS NOT DISTINCT FROM $1 ORDER BY id";
+    for (int i = 0; i < 30; i++) {
+        const char *q[] = {i % 2 ? NULL : "Oak House"};
+        hw_res *r = hw_db_exec(db, by_home, 1, q, &st);
+        assert_non_null(r);
+        if (i % 2) {
+            assert_int_equal(hw_res_rows(r), 1);
+            assert_int_equal(hw_res_int(r, 0, 0), 2);
+            assert_int_equal(hw_res_int(r, 0, 1), 15);
+        } else {
+            assert_int_equal(hw_res_rows(r), 2);
+            assert_int_equal(hw_res_int(r, 0, 0), 1);
+            assert_int_equal(hw_res_int(r, 1, 0), 3);
+            assert_true(hw_res_isnull(r, 1, 1));
+        }
+        hw_res_free(r);
+    }
+    int64_t runs = 0;
+    assert_int_equal(prepared_count(db, by_home, &runs), 1);
+    assert_int_equal(runs, 30);
+    assert_int_equal(prepared_count(db, "INSERT INTO child VALUES ($1, $2, $3)", &runs), 1);
+    assert_int_equal(runs, 3);
+
+    /* Writes through a prepared statement count their rows; a NULL
+     * parameter sets a NULL. */
+    const char *upd[] = {NULL, "1"};
+    for (int i = 0; i < 3; i++) {
+        hw_res *r = hw_db_exec(db, "UPDATE child SET age = $1 WHERE id >= $2::int", 2, upd, &st);
+        assert_non_null(r);
+        assert_int_equal(hw_res_affected(r), 3);
+        hw_res_free(r);
+    }
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM child WHERE age IS NULL"), 3);
+
+    /* Errors from a prepared statement map as before, and a text that
+     * fails to prepare is not kept. */
+    hw_status dup = HW_STATUS_INIT;
+    assert_null(hw_db_exec(db, "INSERT INTO child VALUES ($1, $2, $3)", 3, rows[0], &dup));
+    assert_int_equal(dup.code, HW_ALREADY_EXISTS);
+    hw_status bad = HW_STATUS_INIT;
+    const char *none[] = {"1"};
+    assert_null(hw_db_exec(db, "SELECT * FROM placement WHERE id = $1", 1, none, &bad));
+    assert_int_equal(bad.code, HW_INTERNAL);
+    assert_non_null(strstr(bad.message, "42P01"));
+    assert_int_equal(prepared_count(db, "SELECT * FROM placement WHERE id = $1", NULL), 0);
+    must_run(db, "CREATE TABLE placement (id int)", 0, NULL);
+    must_run(db, "INSERT INTO placement VALUES (1)", 0, NULL);
+    hw_res *r = hw_db_exec(db, "SELECT * FROM placement WHERE id = $1", 1, none, &st);
+    assert_non_null(r);
+    assert_int_equal(hw_res_rows(r), 1);
+    hw_res_free(r);
+    assert_int_equal(prepared_count(db, "SELECT * FROM placement WHERE id = $1", NULL), 1);
+
+    /* Utility statements are not planned and are not prepared. */
+    assert_int_equal(hw_db_begin(db, &st), 0);
+    hw_db_rollback(db);
+    assert_int_equal(prepared_count(db, "BEGIN", NULL), 0);
+    assert_int_equal(prepared_count(db, "CREATE TABLE placement (id int)", NULL), 0);
+
+    /* Another connection of the pool prepares its own. */
+    hw_pg_release(db);
+    hw_pg_pool *p2 = schema_pool("prepared", 1);
+    hw_db *other = hw_pg_acquire(p2, 1000, &st);
+    assert_non_null(other);
+    assert_int_equal(prepared_count(other, by_home, NULL), 0);
+    hw_pg_release(other);
+    hw_pg_pool_destroy(p2);
+    hw_pg_pool_destroy(p);
+}
+
+/* A migration alters a table that cached statements read ("SELECT *"
+ * changes its columns), or the session's statements are deallocated
+ * behind the pool's back: the next run re-prepares and answers right. */
+static void test_prepared_after_table_change(void **state)
+{
+    hw_pg_pool *p = schema_pool("altered", 1);
+    hw_pg_pool *migrator = schema_pool("altered", 1);
+    hw_status st = HW_STATUS_INIT;
+    hw_db *db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    must_run(db, "CREATE TABLE home (id int PRIMARY KEY)", 0, NULL);
+    must_run(db, "INSERT INTO home VALUES (1), (2)", 0, NULL);
+    const char *all = "SELECT * FROM home WHERE id = $1";
+    const char *one[] = {"2"};
+    for (int i = 0; i < 3; i++) {
+        hw_res *r = hw_db_exec(db, all, 1, one, &st);
+        assert_non_null(r);
+        assert_int_equal(hw_res_cols(r), 1);
+        hw_res_free(r);
+    }
+
+    /* Altered from another session, as a replica's migration would. */
+    hw_db *m = hw_pg_acquire(migrator, 1000, &st);
+    assert_non_null(m);
+    must_run(m, "ALTER TABLE home ADD COLUMN region text DEFAULT 'Staffordshire'", 0, NULL);
+    hw_res *r = hw_db_exec(db, all, 1, one, &st);
+    if (!r)
+        fail_msg("after ALTER TABLE: %s", st.message);
+    assert_int_equal(hw_res_cols(r), 2);
+    assert_int_equal(hw_res_rows(r), 1);
+    assert_int_equal(hw_res_int(r, 0, 0), 2);
+    assert_string_equal(hw_res_get(r, 0, 1), "Staffordshire");
+    hw_res_free(r);
+    assert_int_equal(prepared_count(db, all, NULL), 1);
+
+    /* Inside a transaction the changed statement aborts it (it cannot be
+     * retried there); the next transaction works. */
+    must_run(m, "ALTER TABLE home ADD COLUMN places int DEFAULT 4", 0, NULL);
+    assert_int_equal(hw_db_begin(db, &st), 0);
+    hw_status in_tx = HW_STATUS_INIT;
+    assert_null(hw_db_exec(db, all, 1, one, &in_tx));
+    assert_int_not_equal(in_tx.code, HW_OK);
+    hw_db_rollback(db);
+    assert_int_equal(hw_db_begin(db, &st), 0);
+    r = hw_db_exec(db, all, 1, one, &st);
+    if (!r)
+        fail_msg("in the next transaction: %s", st.message);
+    assert_int_equal(hw_res_cols(r), 3);
+    assert_int_equal(hw_res_int(r, 0, 2), 4);
+    hw_res_free(r);
+    assert_int_equal(hw_db_commit(db, &st), 0);
+    /* The outdated statements were dropped from the session too. */
+    assert_int_equal(prepared_count(db, all, NULL), 1);
+
+    /* Statements deallocated behind the pool's back (26000). */
+    must_run(db, "DEALLOCATE ALL", 0, NULL);
+    r = hw_db_exec(db, all, 1, one, &st);
+    if (!r)
+        fail_msg("after DEALLOCATE ALL: %s", st.message);
+    assert_int_equal(hw_res_cols(r), 3);
+    assert_int_equal(hw_res_int(r, 0, 0), 2);
+    hw_res_free(r);
+    assert_int_equal(prepared_count(db, all, NULL), 1);
+
+    hw_pg_release(m);
+    hw_pg_release(db);
+    hw_pg_pool_destroy(migrator);
+    hw_pg_pool_destroy(p);
+}
+
+/* The server forgets a session's statements when the session ends: after
+ * pg_terminate_backend the pool reconnects and prepares them again. */
+static void test_prepared_after_reconnect(void **state)
+{
+    hw_pg_pool *p = schema_pool("prepared_reconnect", 1);
+    hw_status st = HW_STATUS_INIT;
+    hw_db *db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    must_run(db, "CREATE TABLE visit (id int, note text)", 0, NULL);
+    must_run(db, "INSERT INTO visit VALUES (1, 'first'), (2, NULL)", 0, NULL);
+    const char *q = "SELECT note FROM visit WHERE id = $1::int";
+    const char *id1[] = {"1"}, *id2[] = {"2"};
+    hw_res *r = hw_db_exec(db, q, 1, id1, &st);
+    assert_non_null(r);
+    assert_string_equal(hw_res_get(r, 0, 0), "first");
+    hw_res_free(r);
+    assert_int_equal(prepared_count(db, q, NULL), 1);
+    int64_t pid = backend_pid(db);
+    hw_pg_release(db);
+
+    /* Terminated while idle in the pool. The first use comes inside a
+     * transaction, where a statement the new session lacks could not be
+     * retried: the pool must know it has to prepare it afresh. */
+    terminate_and_wait(&pid, 1);
+    db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    assert_int_equal(hw_db_begin(db, &st), 0);
+    r = hw_db_exec(db, q, 1, id2, &st);
+    if (!r)
+        fail_msg("after reconnect: %s", st.message);
+    assert_true(hw_res_isnull(r, 0, 0));
+    hw_res_free(r);
+    assert_int_equal(hw_db_commit(db, &st), 0);
+    assert_int_not_equal(backend_pid(db), pid);
+    assert_int_equal(prepared_count(db, q, NULL), 1);
+
+    /* Terminated mid-lease: the statement fails UNAVAILABLE, and after the
+     * reset the same text runs prepared again. */
+    pid = backend_pid(db);
+    terminate_and_wait(&pid, 1);
+    hw_status lost = HW_STATUS_INIT;
+    assert_null(hw_db_exec(db, q, 1, id1, &lost));
+    assert_int_equal(lost.code, HW_UNAVAILABLE);
+    hw_pg_release(db);
+    db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    assert_int_equal(hw_db_begin(db, &st), 0);
+    r = hw_db_exec(db, q, 1, id1, &st);
+    if (!r)
+        fail_msg("after reset: %s", st.message);
+    assert_string_equal(hw_res_get(r, 0, 0), "first");
+    hw_res_free(r);
+    assert_int_equal(hw_db_commit(db, &st), 0);
+    assert_int_equal(prepared_count(db, q, NULL), 1);
+    hw_pg_release(db);
+    hw_pg_pool_destroy(p);
+}
+
+/* The number hw_pg.c keeps prepared per connection (STMT_CAP). */
+#define PREPARED_CAP 512
+
+/* More distinct texts than the cap: all answer right; the session holds
+ * exactly the cap, and those past it run unprepared. */
+static void test_prepared_past_the_cap(void **state)
+{
+    hw_pg_pool *p = schema_pool("prepared_cap", 1);
+    hw_status st = HW_STATUS_INIT;
+    hw_db *db = hw_pg_acquire(p, 1000, &st);
+    assert_non_null(db);
+    enum { N = PREPARED_CAP + 88 };
+    char sql[96], val[16], want[24];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            /* Distinct texts: the number is in a column alias, not a value. */
+            snprintf(sql, sizeof sql, "SELECT $1::int * 2 + 1 AS statement_%d", i);
+            snprintf(val, sizeof val, "%d", i + round);
+            const char *v[] = {val};
+            hw_res *r = hw_db_exec(db, sql, 1, v, &st);
+            if (!r)
+                fail_msg("statement %d: %s", i, st.message);
+            snprintf(want, sizeof want, "%d", (i + round) * 2 + 1);
+            assert_string_equal(hw_res_get(r, 0, 0), want);
+            hw_res_free(r);
+        }
+    }
+    hw_res *r = hw_db_exec(db,
+                           "SELECT count(*), count(*) FILTER (WHERE statement LIKE"
+                           " 'SELECT $1::int * 2 + 1 AS statement_%') FROM pg_prepared_statements",
+                           0, NULL, &st);
+    assert_non_null(r);
+    assert_int_equal(hw_res_int(r, 0, 0), PREPARED_CAP);
+    assert_int_equal(hw_res_int(r, 0, 1), PREPARED_CAP);
+    hw_res_free(r);
+    /* The first ones were prepared (and run twice), the last ones never. */
+    int64_t runs = 0;
+    assert_int_equal(prepared_count(db, "SELECT $1::int * 2 + 1 AS statement_0", &runs), 1);
+    assert_int_equal(runs, 2);
+    snprintf(sql, sizeof sql, "SELECT $1::int * 2 + 1 AS statement_%d", N - 1);
+    assert_int_equal(prepared_count(db, sql, NULL), 0);
+    hw_pg_release(db);
+    hw_pg_pool_destroy(p);
+}
+
 int main(void)
 {
     if (!getenv("HW_TEST_PG_URL") || !*getenv("HW_TEST_PG_URL")) {
@@ -536,6 +813,10 @@ int main(void)
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test(test_transactions_and_hooks),
         cmocka_unit_test(test_reconnect_after_server_drop),
+        cmocka_unit_test(test_prepared_once_per_connection),
+        cmocka_unit_test(test_prepared_after_table_change),
+        cmocka_unit_test(test_prepared_after_reconnect),
+        cmocka_unit_test(test_prepared_past_the_cap),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
