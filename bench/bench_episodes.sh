@@ -13,8 +13,8 @@
 #
 # Data is bulk-loaded with generate_series (bench/episodes/load.sql). Needs
 # build/homeward-episodes and build/hwctl (`./homeward bench` builds them).
-# Environment: HW_BUILD_DIR (default build), HW_BENCH_EP_PG_PORT 55521,
-# HW_BENCH_EP_REDIS_PORT 55522, HW_BENCH_EP_PORT 55523, HW_BENCH_SECONDS 15,
+# Environment: HW_BUILD_DIR (default build), HW_BENCH_EP_PG_PORT 25521,
+# HW_BENCH_EP_REDIS_PORT 25522, HW_BENCH_EP_PORT 25523, HW_BENCH_SECONDS 15,
 # HW_BENCH_REPORTS 3000.
 set -euo pipefail
 
@@ -22,9 +22,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${HW_BUILD_DIR:-$ROOT/build}
 STACK=$ROOT/deploy/local/stack.sh
 HERE=$ROOT/bench/episodes
-PG_PORT=${HW_BENCH_EP_PG_PORT:-55521}
-REDIS_PORT=${HW_BENCH_EP_REDIS_PORT:-55522}
-PORT=${HW_BENCH_EP_PORT:-55523}
+PG_PORT=${HW_BENCH_EP_PG_PORT:-25521}
+REDIS_PORT=${HW_BENCH_EP_REDIS_PORT:-25522}
+PORT=${HW_BENCH_EP_PORT:-25523}
 SECONDS_=${HW_BENCH_SECONDS:-15}
 REPORTS=${HW_BENCH_REPORTS:-3000}
 CLIENTS=50

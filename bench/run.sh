@@ -6,7 +6,7 @@
 # Needs build/homeward-episodes and build/bench-health-cxx (`./homeward bench`
 # builds both). Load: h2load -c 50 -n 200000 -m 10 on one client thread, after
 # a warm-up. Latency percentiles come from h2load's per-request log.
-# Ports (environment): HW_BENCH_PG_PORT 55442, HW_BENCH_REDIS_PORT 56389,
+# Ports (environment): HW_BENCH_PG_PORT 25442, HW_BENCH_REDIS_PORT 26389,
 # HW_BENCH_PORT 50061 (ours), HW_BENCH_CXX_PORT 50062. HW_BENCH_N overrides
 # the request count.
 set -euo pipefail
@@ -14,8 +14,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${HW_BUILD_DIR:-$ROOT/build}
 STACK=$ROOT/deploy/local/stack.sh
-PG_PORT=${HW_BENCH_PG_PORT:-55442}
-REDIS_PORT=${HW_BENCH_REDIS_PORT:-56389}
+PG_PORT=${HW_BENCH_PG_PORT:-25442}
+REDIS_PORT=${HW_BENCH_REDIS_PORT:-26389}
 OUR_PORT=${HW_BENCH_PORT:-50061}
 CXX_PORT=${HW_BENCH_CXX_PORT:-50062}
 N=${HW_BENCH_N:-200000}
