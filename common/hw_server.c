@@ -116,6 +116,10 @@ struct hw_call {
     char *request_id;
     int internal, user_refs;
     int core_cancelled;               /* written by RECV_CLOSE_ON_SERVER */
+    /* Health Check is answered in one batch that also receives the close:
+     * one completion per call instead of two. */
+    bool close_with_status;
+    bool close_in_send;               /* the batch in flight carries the close */
     bool closed, send_in_flight, md_sent, finish_requested, status_started, status_done;
     bool dead;                        /* a send failed: nothing more goes out */
     hw__out_msg *q_head, *q_tail;
@@ -333,7 +337,7 @@ static void hw__pump_locked(hw_call *c)
     if (!m && !with_status)
         return;
 
-    grpc_op ops[3];
+    grpc_op ops[4];
     memset(ops, 0, sizeof ops);
     size_t n = 0;
     if (!c->md_sent) {
@@ -364,6 +368,10 @@ static void hw__pump_locked(hw_call *c)
         }
         n++;
         c->status_started = true;
+        if (c->close_with_status) {
+            ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+            ops[n++].data.recv_close_on_server.cancelled = &c->core_cancelled;
+        }
     }
     grpc_call_error e = grpc_call_start_batch(c->core, ops, n, &c->t_send, NULL);
     if (e != GRPC_CALL_OK) {
@@ -384,6 +392,10 @@ static void hw__pump_locked(hw_call *c)
     }
     c->send_in_flight = true;
     c->internal++;
+    if (with_status && c->close_with_status) {
+        c->close_in_send = true;
+        c->internal++;   /* the close's hold, released by hw__on_close */
+    }
 }
 
 /* Queue an optional message and, with finish set, the status after it.
@@ -890,6 +902,20 @@ static void hw__on_request(hw_call *c, bool ok)
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     hw__take_request(c);
 
+    /* A health Check is answered right here, without blocking: its close
+     * rides in the answer's batch (see hw__pump_locked). */
+    if (c->route && c->route->builtin == HW__HEALTH_CHECK) {
+        c->close_with_status = true;
+        hw_status st = HW_STATUS_INIT;
+        ProtobufCMessage *req = NULL;
+        if (hw__unpack(c, &req, &st) == 0)
+            hw__health(c, req);
+        else
+            hw__finish_status(c, NULL, &st);
+        hw__drop(c, true);
+        return;
+    }
+
     /* Hear about the end of the call early: a client cancel, the deadline,
      * or shutdown, whichever comes first. */
     grpc_op op;
@@ -1011,9 +1037,16 @@ static void *hw__poller(void *arg)
         case HW__TAG_REQUEST:
             hw__on_request(t->call, ev.success != 0);
             break;
-        case HW__TAG_SEND:
-            hw__on_sent(t->call, ev.success != 0);
+        case HW__TAG_SEND: {
+            hw_call *c = t->call;
+            pthread_mutex_lock(&c->mu);
+            bool with_close = c->close_in_send;
+            pthread_mutex_unlock(&c->mu);
+            hw__on_sent(c, ev.success != 0);   /* the close's hold keeps c alive */
+            if (with_close)
+                hw__on_close(c);
             break;
+        }
         case HW__TAG_CLOSE:
             hw__on_close(t->call);
             break;
