@@ -271,7 +271,15 @@ void hw_format_rfc3339(int64_t at_ms, char *buf) {
     int mi = (int)(in_day % MS_PER_HOUR / MS_PER_MINUTE);
     int ss = (int)(in_day % MS_PER_MINUTE / 1000);
     int ms = (int)(in_day % 1000);
-    snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", d.y, d.m, d.d, hh, mi, ss, ms);
+    /* Through a buffer wide enough for any int, so the compiler can see no
+     * truncation; the fields are in range, so 24 characters are copied. */
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", d.y, d.m, d.d, hh, mi, ss, ms);
+    size_t n = strlen(tmp);
+    if (n > 31)
+        n = 31;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
 }
 
 /* Exactly n decimal digits at *p; advances p. -1 if not. */
