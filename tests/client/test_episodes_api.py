@@ -137,6 +137,7 @@ def _build_world():
 class Journey(unittest.TestCase):
     def test_R_EPI_3_R_DEF_2_absence_missing_located_closed(self):
         """R-DEF-2 absence with the carer's log, R-EPI-3 lifecycle to closure,
+        R-DEF-1 missing until located (a missing episode cannot be closed),
         R-DEF-7 closure only after the prevention interview event."""
         child = new_child(first_name='Jordan')
         place(child.id, W['home_a'])
@@ -226,6 +227,8 @@ class Journey(unittest.TestCase):
             f'episode:{ep.id}'), 'cancelled')
 
     def test_R_EPI_5_police_references_kept(self):
+        """R-EPI-5: the police incident number and the missing persons
+        database reference are kept."""
         child = new_child(first_name='Harper')
         place(child.id, W['home_a'])
         ep = report(child.id, police_incident_ref='INC-0001').episode
@@ -267,6 +270,8 @@ class BadInput(unittest.TestCase):
             count('outbox', "type <> 'episodes.reg41_overdue'"),)
 
     def test_R_EPI_1_missing_fields_named_nothing_written(self):
+        """R-EPI-1: a report without what police need is refused, each
+        missing field named, and nothing is written."""
         child = new_child(first_name='Morgan')
         place(child.id, W['home_a'])
         before = self.snapshot()
@@ -320,6 +325,8 @@ class BadInput(unittest.TestCase):
         self.assertEqual(self.snapshot(), before)
 
     def test_R_EPI_1_missing_from_needed_without_placement_nothing_written(self):
+        """R-EPI-1: with no placement to pre-fill from, where the child went
+        missing from must be given."""
         child = new_child(W['officer'], first_name='Drew', looked_after=False,
                           responsible_authority='')
         before = self.snapshot()
