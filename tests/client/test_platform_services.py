@@ -239,6 +239,16 @@ class Faults(unittest.TestCase):
                                   metadata=STACK.metadata(w.sw), timeout=10)
         self.assertEqual(got.id, w.child)
 
+    def test_redis_down_goes_not_serving_then_serving(self):
+        STACK.redis_stop()
+        try:
+            for svc in hw.SERVICES:
+                wait_health(svc, health_pb2.HealthCheckResponse.NOT_SERVING)
+        finally:
+            STACK.redis_start()
+        for svc in hw.SERVICES:
+            wait_health(svc, health_pb2.HealthCheckResponse.SERVING)
+
     def test_event_survives_sigkill_of_its_sender_and_is_applied_once(self):
         """The located event waits in the episodes outbox while interviews is
         down; episodes is killed with SIGKILL; after both restart the event is
