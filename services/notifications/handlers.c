@@ -12,6 +12,7 @@
 #include "hw_log.h"
 #include "hw_roles.h"
 #include "hw_time.h"
+#include "letters.h"
 #include "message.h"
 #include "people.h"
 #include "store.h"
@@ -281,11 +282,30 @@ static void h_get_letter(hw_call *call, const ProtobufCMessage *rm, ProtobufCMes
         hw_status_set(st, HW_PERMISSION_DENIED, "this letter is not your organisation's");
         goto out_rollback;
     }
-    if (hw_audit(db, call, NULL, "letter", l.id, st) != 0 || hw_db_commit(db, st) != 0)
+    /* The PDF is laid out on read from the stored text rather than stored
+     * at creation: what was sent (the e-mail in the outbox) is that text,
+     * kept unchanged in the letters table, and the layout is deterministic
+     * (no compression, no creation date), so the same letter always gives
+     * the same PDF without a second copy of a child's details in the
+     * database. Laid out before the audit so a failure audits no read. */
+    size_t pdf_len = 0;
+    unsigned char *pdf = nt_letter_pdf(l.subject_line, l.body, &pdf_len);
+    if (!pdf) {
+        hw_status_set(st, HW_INTERNAL, "the letter could not be laid out as a PDF");
         goto out_rollback;
-    *out = &letter_to_pb(call, &l)->base;
+    }
+    if (hw_audit(db, call, NULL, "letter", l.id, st) != 0 || hw_db_commit(db, st) != 0)
+        goto out_free_pdf;
+    pb_letter *p = letter_to_pb(call, &l);
+    p->pdf.data = hw_call_alloc(call, pdf_len);
+    memcpy(p->pdf.data, pdf, pdf_len);
+    p->pdf.len = pdf_len;
+    *out = &p->base;
+    free(pdf);
     goto out_release;
 
+out_free_pdf:
+    free(pdf);
 out_rollback:
     hw_db_rollback(db);
 out_release:

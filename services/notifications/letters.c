@@ -1,6 +1,9 @@
-/* letters.c -- letters to other authorities, rendered from templates (plain text). */
+/* letters.c -- letters to other authorities, rendered from templates (plain text and PDF). */
 #include "letters.h"
 
+#include <hpdf.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +233,206 @@ char *nt_letter_render(enum nt_letter_kind kind, const nt_letter_facts *f, char 
     if (!*subject_out)
         abort();
     return nt_template_render(tmpl, keys, values, (int)(sizeof keys / sizeof keys[0]));
+}
+
+/* ------------------------------------------------------------------ PDF */
+
+/* Windows-1252 bytes 0x80-0x9F and the characters they stand for: the rest
+ * of Latin-1 (U+00A0-U+00FF) has the same number in both. */
+static const struct {
+    uint32_t cp;
+    unsigned char byte;
+} cp1252_extra[] = {
+    {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85},
+    {0x2020, 0x86}, {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A},
+    {0x2039, 0x8B}, {0x0152, 0x8C}, {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92},
+    {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95}, {0x2013, 0x96}, {0x2014, 0x97},
+    {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B}, {0x0153, 0x9C},
+    {0x017E, 0x9E}, {0x0178, 0x9F},
+};
+
+static unsigned char to_cp1252(uint32_t cp)
+{
+    if (cp == '\t')
+        return ' ';
+    if (cp < 0x20 || cp == 0x7F)
+        return '?';
+    if (cp < 0x80 || (cp >= 0xA0 && cp <= 0xFF))
+        return (unsigned char)cp;
+    for (size_t i = 0; i < sizeof cp1252_extra / sizeof cp1252_extra[0]; i++)
+        if (cp1252_extra[i].cp == cp)
+            return cp1252_extra[i].byte;
+    return '?';
+}
+
+/* One line of UTF-8 (n bytes, no newline) as a NUL-terminated
+ * Windows-1252 string, the encoding of the standard fonts under
+ * WinAnsiEncoding. Malformed UTF-8 prints as '?'. Returns malloc'd. */
+static char *line_to_cp1252(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        abort();
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+                  : (c & 0xF8) == 0xF0 ? 3 : -1;
+        uint32_t cp = extra == 0 ? c : extra == 1 ? (c & 0x1Fu) : extra == 2 ? (c & 0x0Fu)
+                                                                          : (c & 0x07u);
+        bool ok = extra >= 0 && i + (size_t)extra < n;
+        for (int k = 1; ok && k <= extra; k++) {
+            if ((u[i + (size_t)k] & 0xC0) != 0x80)
+                ok = false;
+            else
+                cp = (cp << 6) | (u[i + (size_t)k] & 0x3Fu);
+        }
+        /* Overlong forms and surrogates are not characters. */
+        static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
+        if (ok && (cp < least[extra] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF))
+            ok = false;
+        out[o++] = ok ? (char)to_cp1252(cp) : '?';
+        i += ok ? (size_t)extra + 1 : 1;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A4 in points, with margins of about 20 mm. */
+#define PDF_MARGIN_X 56.0f
+#define PDF_MARGIN_TOP 64.0f
+#define PDF_MARGIN_BOTTOM 56.0f
+#define PDF_SUBJECT_SIZE 13.0f
+#define PDF_TEXT_SIZE 10.5f
+
+typedef struct pdf_layout {
+    HPDF_Doc doc;
+    HPDF_Page page;   /* current page, in text mode */
+    HPDF_Font font;   /* current font */
+    HPDF_REAL size, leading, y, width;
+} pdf_layout;
+
+static int pdf_set_font(pdf_layout *l, HPDF_Font font, HPDF_REAL size)
+{
+    l->font = font;
+    l->size = size;
+    l->leading = size * 1.35f;
+    return HPDF_Page_SetFontAndSize(l->page, font, size) == HPDF_OK ? 0 : -1;
+}
+
+static int pdf_new_page(pdf_layout *l)
+{
+    if (l->page && HPDF_Page_EndText(l->page) != HPDF_OK)
+        return -1;
+    l->page = HPDF_AddPage(l->doc);
+    if (!l->page || HPDF_Page_SetSize(l->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT) != HPDF_OK ||
+        HPDF_Page_BeginText(l->page) != HPDF_OK)
+        return -1;
+    l->width = HPDF_Page_GetWidth(l->page) - 2 * PDF_MARGIN_X;
+    l->y = HPDF_Page_GetHeight(l->page) - PDF_MARGIN_TOP;
+    return l->font ? pdf_set_font(l, l->font, l->size) : 0;
+}
+
+/* Print one line of UTF-8 text (no newline), wrapped at spaces to the
+ * page width; a word wider than the page is cut where it must be. An empty
+ * line is a blank line. */
+static int pdf_paragraph(pdf_layout *l, const char *utf8, size_t n)
+{
+    char *line = line_to_cp1252(utf8, n);
+    char *rest = line;
+    do {
+        if (l->y < PDF_MARGIN_BOTTOM && pdf_new_page(l) != 0)
+            goto out_free_line;
+        size_t fit = HPDF_Page_MeasureText(l->page, rest, l->width, HPDF_TRUE, NULL);
+        if (fit == 0)
+            fit = HPDF_Page_MeasureText(l->page, rest, l->width, HPDF_FALSE, NULL);
+        if (fit == 0 && *rest)
+            fit = 1;
+        size_t shown = fit;
+        while (shown > 0 && rest[shown - 1] == ' ')
+            shown--;
+        if (shown > 0) {
+            char saved = rest[shown];
+            rest[shown] = '\0';
+            HPDF_STATUS st = HPDF_Page_TextOut(l->page, PDF_MARGIN_X, l->y, rest);
+            rest[shown] = saved;
+            if (st != HPDF_OK)
+                goto out_free_line;
+        }
+        l->y -= l->leading;
+        rest += fit;
+        while (*rest == ' ')
+            rest++;
+    } while (*rest);
+    free(line);
+    return 0;
+
+out_free_line:
+    free(line);
+    return -1;
+}
+
+static int pdf_text(pdf_layout *l, const char *text)
+{
+    const char *s = text;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        if (n && s[n - 1] == '\r')
+            n--;
+        if (pdf_paragraph(l, s, n) != 0)
+            return -1;
+        s += nl ? (size_t)(nl - s) + 1 : n;
+    }
+    return 0;
+}
+
+unsigned char *nt_letter_pdf(const char *subject, const char *text, size_t *len_out)
+{
+    unsigned char *bytes = NULL;
+    *len_out = 0;
+    /* No error handler: libharu then records the error on the document and
+     * returns it, which every call below checks (no longjmp). */
+    pdf_layout l = {.doc = HPDF_New(NULL, NULL)};
+    if (!l.doc)
+        return NULL;
+    /* Uncompressed: a letter is a page or two, and its words stay findable
+     * by a plain search of the file (and by the tests). */
+    if (HPDF_SetCompressionMode(l.doc, HPDF_COMP_NONE) != HPDF_OK)
+        goto out_free_doc;
+    HPDF_Font bold = HPDF_GetFont(l.doc, "Helvetica-Bold", "WinAnsiEncoding");
+    HPDF_Font regular = HPDF_GetFont(l.doc, "Helvetica", "WinAnsiEncoding");
+    if (!bold || !regular || pdf_new_page(&l) != 0)
+        goto out_free_doc;
+    if (subject && *subject) {
+        if (pdf_set_font(&l, bold, PDF_SUBJECT_SIZE) != 0 ||
+            pdf_text(&l, subject) != 0)
+            goto out_free_doc;
+        l.y -= l.leading * 0.5f;
+    }
+    if (pdf_set_font(&l, regular, PDF_TEXT_SIZE) != 0 || pdf_text(&l, text ? text : "") != 0 ||
+        HPDF_Page_EndText(l.page) != HPDF_OK)
+        goto out_free_doc;
+    if (HPDF_SaveToStream(l.doc) != HPDF_OK)
+        goto out_free_doc;
+    HPDF_UINT32 size = HPDF_GetStreamSize(l.doc);
+    if (size == 0 || HPDF_GetError(l.doc) != HPDF_OK)
+        goto out_free_doc;
+    bytes = malloc(size);
+    if (!bytes)
+        abort();
+    /* The memory stream reports STREAM_EOF when a read reaches its end. */
+    HPDF_UINT32 got = size;
+    HPDF_STATUS st = HPDF_ReadFromStream(l.doc, bytes, &got);
+    if ((st != HPDF_OK && st != HPDF_STREAM_EOF) || got != size) {
+        free(bytes);
+        bytes = NULL;
+        goto out_free_doc;
+    }
+    *len_out = size;
+
+out_free_doc:
+    HPDF_Free(l.doc);
+    return bytes;
 }

@@ -1,12 +1,12 @@
 /* letters.h -- letters rendered from templates with an episode's facts
- * (plain text): the other-authority letter (R-NOT-3, STAFFS 20.4 and
+ * (plain text and PDF): the other-authority letter (R-NOT-3, STAFFS 20.4 and
  * App. 8), the level-3 letter to a placing authority's designated
  * safeguarding lead with a copy to the police missing person champion
  * (R-ESC-3, STAFFS 20.6), and the missing alert (R-NOT-5, STAFFS 21).
  *
  * Pure functions: no I/O. The text names the child (it is a letter to the
- * authority responsible for them): never log it. PDF is not produced: no
- * PDF library is among the project's Debian packages (see the issue note). */
+ * authority responsible for them): never log it. The PDF is laid out with
+ * libharu (Debian libhpdf-dev). */
 #ifndef NT_LETTERS_H
 #define NT_LETTERS_H
 
@@ -40,5 +40,14 @@ char *nt_template_render(const char *tmpl, const char *const *keys, const char *
 /* Render a letter; *subject_out gets a malloc'd subject line. Returns the
  * malloc'd body, or NULL for NT_LETTER_NONE. */
 char *nt_letter_render(enum nt_letter_kind kind, const nt_letter_facts *f, char **subject_out);
+
+/* Lay a rendered letter out as a PDF: A4 portrait, the subject line in
+ * Helvetica-Bold at the top, then the text (UTF-8) in Helvetica with
+ * WinAnsiEncoding, lines wrapped to the page width and new pages as needed.
+ * Characters outside Windows-1252 print as '?'. Uncompressed and without a
+ * creation date, so the same text always gives the same bytes. Returns
+ * malloc'd bytes (the caller frees) and their count in *len_out, or NULL on
+ * an error of the library (*len_out is then 0). */
+unsigned char *nt_letter_pdf(const char *subject, const char *text, size_t *len_out);
 
 #endif

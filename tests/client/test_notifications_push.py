@@ -341,6 +341,19 @@ class NotificationsPush(unittest.TestCase):
         self.assertIn('2011-04-02', full.text)
         self.assertIn('bus station', full.text)
         self.assertNotIn('{{', full.text)
+        # The same letter as a PDF, laid out from the stored text. libharu
+        # writes it uncompressed, so each shown line is a literal string in
+        # a content stream: the subject first, then the episode's facts.
+        self.assertTrue(full.pdf.startswith(b'%PDF-'), full.pdf[:16])
+        self.assertEqual(full.pdf.rstrip(b'\r\n')[-5:], b'%%EOF')
+        subject = b'(' + full.subject_line.encode('ascii') + b') Tj'
+        self.assertIn(subject, full.pdf)
+        self.assertLess(full.pdf.index(subject), full.pdf.index(b'(Last seen: bus station) Tj'))
+        self.assertIn(b'(To: Designated Safeguarding Lead, la-wessex) Tj', full.pdf)
+        self.assertEqual(letters[0].pdf, b'')   # listings carry no PDF
+        again = stub.GetLetter(nt.GetLetterRequest(letter_id=letters[0].id),
+                               metadata=STACK.metadata(wessex, 'R-NOT-3 letter'), timeout=10)
+        self.assertEqual(again.pdf, full.pdf)   # the same letter, the same bytes
         self.assertEqual(len(full.external_message_ids), 1)
         status = STACK.sql_one("SELECT status FROM notifications.external_messages WHERE id = $1",
                                full.external_message_ids[0])
@@ -358,7 +371,7 @@ class NotificationsPush(unittest.TestCase):
         audited = STACK.sql_one("SELECT count(*) FROM notifications.audit WHERE record_type ="
                                 " 'letter' AND record_id = $1 AND subject = 'lead-wessex'",
                                 letters[0].id)
-        self.assertEqual(audited, '1')
+        self.assertEqual(audited, '2')   # both reads above, the refused ones not
         # A child placed by the home's own authority makes no letter.
         w2 = World('not3-same')
         ep_same = w2.report(w2.child())
