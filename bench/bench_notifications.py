@@ -139,7 +139,7 @@ async def main(stack):
         await ch.close()
     ok = (len(latencies) == n_expected and peak['VmHWM'] < 200 and pct(latencies, 99) < 1000)
     print('RESULT', 'PASS' if ok else 'FAIL')
-    return 0 if ok else 1
+    _stop_and_exit(stack, 0 if ok else 1)
 
 
 if __name__ == '__main__':
@@ -158,3 +158,16 @@ if __name__ == '__main__':
         except Exception as e:  # the numbers above still stand; say why clean-up failed
             print(f"bench: stack stop: {e}", file=sys.stderr)
     sys.exit(rc)
+
+
+def _stop_and_exit(stack, rc):
+    """Stop the stack and leave at once: grpc.aio's shutdown at the end of
+    asyncio.run() hangs here after 10,000 cancelled streams (seen twice: the
+    figures printed, then the process and its servers stayed up)."""
+    try:
+        stack.stop()
+    except Exception as e:
+        print(f"bench: stack stop: {e}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)

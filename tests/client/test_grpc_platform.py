@@ -8,6 +8,7 @@ graceful shutdown. No Postgres or Redis is needed.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -134,14 +135,21 @@ def setUpModule():
 
 
 def tearDownModule():
-    if MAIN:
-        rc = MAIN.stop()
-        if rc != 0:
-            raise AssertionError(f'main probe exited {rc}: {MAIN.logs()[-2000:]}')
-        text = MAIN.logs()
-        for mark in SANITIZER_MARKS:
-            if mark in text:
-                raise AssertionError(f'sanitizer report in main probe log:\n{text[-4000:]}')
+    clean = False
+    try:
+        if MAIN:
+            rc = MAIN.stop()
+            if rc != 0:
+                raise AssertionError(f'main probe exited {rc}: {MAIN.logs()[-2000:]}')
+            text = MAIN.logs()
+            for mark in SANITIZER_MARKS:
+                if mark in text:
+                    raise AssertionError(f'sanitizer report in main probe log:\n{text[-4000:]}')
+        clean = True
+    finally:
+        # Keys and logs: kept when asked (HW_KEEP_TMP=1) or when a check above failed.
+        if clean and os.environ.get('HW_KEEP_TMP') != '1':
+            shutil.rmtree(TMP, ignore_errors=True)
 
 
 class Dispatch(unittest.TestCase):
