@@ -44,6 +44,15 @@ bool hw_principal_has_home(const hw_principal *p, const char *home_id)
     return false;
 }
 
+void hw_principal_release(hw_principal *p)
+{
+    if (!p)
+        return;
+    free(p->homes);
+    p->homes = NULL;
+    p->n_homes = 0;
+}
+
 /* ---- base64url without padding (RFC 7515 2) ---- */
 
 static const char hw__b64url[] =
@@ -264,6 +273,9 @@ static int hw__check_claims(const hw_auth *a, json_t *c, int64_t now_s, hw_princ
                             char *err, size_t errlen)
 {
     int rc = -1;
+    /* Ours until success hands it to p; p may hold the caller's garbage
+     * before the memset below, so never free through p on failure. */
+    char (*homes_buf)[HW_HOME_ID_MAX] = NULL;
     if (!json_is_object(c))
         HW__FAIL("token: claims are not a JSON object");
 
@@ -313,16 +325,26 @@ static int hw__check_claims(const hw_auth *a, json_t *c, int64_t now_s, hw_princ
     if (homes && !json_is_null(homes)) {
         if (!json_is_array(homes))
             HW__FAIL("token: homes is not an array");
-        if (json_array_size(homes) > HW_MAX_HOMES)
+        size_t n_homes = json_array_size(homes);
+        if (n_homes > HW_MAX_HOMES)
             HW__FAIL("token: too many homes (max %d)", HW_MAX_HOMES);
-        json_array_foreach(homes, i, v) {
-            if (hw__claim_str(v, p->homes[i], sizeof p->homes[i], true) != 0)
-                HW__FAIL("token: homes[%zu] invalid", i);
-            p->n_homes++;
+        if (n_homes > 0) {
+            /* Exactly sized: a principal sits in every call record. */
+            homes_buf = malloc(n_homes * sizeof *homes_buf);
+            if (!homes_buf)
+                HW__FAIL("token: out of memory");
         }
+        json_array_foreach(homes, i, v) {
+            if (hw__claim_str(v, homes_buf[i], sizeof homes_buf[i], true) != 0)
+                HW__FAIL("token: homes[%zu] invalid", i);
+        }
+        p->homes = homes_buf;
+        p->n_homes = (int)n_homes;
+        homes_buf = NULL;
     }
     rc = 0;
 out:
+    free(homes_buf);
     if (rc != 0)
         memset(p, 0, sizeof *p);
     return rc;
@@ -382,6 +404,9 @@ int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
         HW__FAIL("token: payload is not JSON");
     rc = hw__check_claims(a, claims, now_s, out, err, errlen);
 out:
+    /* A refused token leaves an empty principal with nothing allocated. */
+    if (rc != 0 && out)
+        memset(out, 0, sizeof *out);
     json_decref(claims);
     json_decref(hdr);
     free(body_raw);

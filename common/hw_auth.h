@@ -14,8 +14,17 @@
 #include <stdint.h>
 
 #define HW_MAX_ROLES 16
-#define HW_MAX_HOMES 64
+#define HW_MAX_HOMES 64     /* the most homes a token may name */
+#define HW_HOME_ID_MAX 64   /* bytes per home id, NUL included */
 
+/* Ownership of homes: hw_auth_verify allocates it with malloc, exactly
+ * n_homes entries (NULL when n_homes == 0), and the caller releases it with
+ * hw_principal_release. A token rarely names more than a few homes, and a
+ * principal lives in every call record, so the ids are kept out of line.
+ * A principal copied by value shares the homes array with the original: the
+ * copy is valid only while the original is, and only one of them may be
+ * released. A principal built by hand may point homes at its own storage
+ * (e.g. a `char buf[N][HW_HOME_ID_MAX]`); it then must not be released. */
 typedef struct hw_principal {
     char sub[128];          /* subject: the person's or service's id */
     char name[128];         /* display name (a professional, never a child) */
@@ -23,11 +32,15 @@ typedef struct hw_principal {
     int n_roles;
     char roles[HW_MAX_ROLES][32];
     int n_homes;
-    char homes[HW_MAX_HOMES][64]; /* homes the person works at or is SPOC for */
+    char (*homes)[HW_HOME_ID_MAX]; /* homes the person works at or is SPOC for */
 } hw_principal;
 
 bool hw_principal_has_role(const hw_principal *p, const char *role);
 bool hw_principal_has_home(const hw_principal *p, const char *home_id);
+
+/* Free the homes hw_auth_verify allocated; sets homes = NULL, n_homes = 0.
+ * Safe on a zeroed principal, on NULL and when called twice. */
+void hw_principal_release(hw_principal *p);
 
 typedef struct hw_auth hw_auth;
 
@@ -37,8 +50,10 @@ hw_auth *hw_auth_create(const char *pubkey_pem, const char *issuer,
 void hw_auth_free(hw_auth *a);
 
 /* Verify a compact JWT (without "Bearer "). now_s: Unix seconds.
- * Returns 0 and fills out, or -1 with a reason in err (no token content
- * is ever copied into err). */
+ * Returns 0 and fills out (its homes malloc'd: hw_principal_release it), or
+ * -1 with a reason in err (no token content is ever copied into err) and out
+ * zeroed, nothing allocated. out is overwritten, not released: release a
+ * principal that holds homes before verifying into it again. */
 int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
                    hw_principal *out, char *err, size_t errlen);
 

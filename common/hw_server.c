@@ -107,7 +107,7 @@ struct hw_call {
     const char *path;
     hw__kv *md;
     size_t n_md;
-    hw_principal principal;
+    hw_principal principal;           /* its homes are released with the record */
     struct timespec started;
 
     pthread_mutex_t mu;
@@ -278,6 +278,11 @@ static void hw__call_free(hw_call *c)
         free(m);
     }
     free(c->details);
+    /* Last reader gone: a handler's shallow copy of the principal (the
+     * episodes watch keeps one per stream, sharing homes) lives no longer
+     * than its stream reference, and on_close runs under the close's hold,
+     * before the final drop that brings us here. */
+    hw_principal_release(&c->principal);
     while (c->arena) {
         hw__block *b = c->arena;
         c->arena = b->next;
@@ -735,6 +740,9 @@ static int hw__authenticate(hw_call *c, hw_status *st)
     if (!s->auth)
         return hw_status_set(st, HW_UNAUTHENTICATED, "token verification is not configured");
     char err[160] = "";
+    /* Verify overwrites the principal: drop any homes a previous one held.
+     * A refused token leaves it empty, nothing allocated. */
+    hw_principal_release(&c->principal);
     if (hw_auth_verify(s->auth, token, (int64_t)time(NULL), &c->principal, err, sizeof err) != 0)
         return hw_status_set(st, HW_UNAUTHENTICATED, "invalid token: %s", err);
     const char *const *roles = c->route->method->roles;
@@ -1004,6 +1012,9 @@ static void hw__on_close(hw_call *c)
 
     bool watch = c->route && c->route->builtin == HW__HEALTH_WATCH;
     bool listed = hw__stream_list_remove(s, c);
+    /* Runs while the close's hold keeps the record (and its principal's
+     * homes) alive: a stream's state that copied the principal, such as the
+     * episodes watch's sub, is freed here, before hw__call_free. */
     if (fn)
         fn(&c->stream, c->on_close_arg);
 

@@ -21,7 +21,8 @@ typedef struct sub {
     struct sub *next;
     struct ep_watch *hub;
     hw_stream *stream;
-    hw_principal who;        /* a copy: the call's principal, for R-SEC-1 checks */
+    hw_principal who;        /* the call's principal, for R-SEC-1 checks: a shallow copy
+                              * sharing its homes, valid while our stream ref holds the call */
     int64_t cursor;          /* last seq this stream has been given (or skipped) */
     char home_id[40];
     char child_id[40];

@@ -169,14 +169,21 @@ static int verify(keys *k, const char *token, hw_principal *p, char *err, size_t
 static void expect_refused(keys *k, const char *token, const char *reason_part)
 {
     hw_principal p;
+    memset(&p, 0xA5, sizeof p); /* whatever the caller's memory held */
     char err[256] = "";
     int rc = verify(k, token, &p, err, sizeof err);
-    if (rc != -1)
+    if (rc != -1) {
+        hw_principal_release(&p);
         fail_msg("token accepted, expected refusal containing '%s'", reason_part);
+    }
     if (!strstr(err, reason_part))
         fail_msg("reason '%s' does not contain '%s'", err, reason_part);
     /* No token content leaks into the reason. */
     assert_null(strstr(err, "sw-1042"));
+    /* A refused token leaves an empty principal, nothing allocated (LSan
+     * would report homes leaked by a refusal after they were read). */
+    assert_null(p.homes);
+    assert_int_equal(p.n_homes, 0);
 }
 
 static void expect_claims_refused(keys *k, const char *claims, const char *reason_part)
@@ -210,6 +217,7 @@ static void test_valid_token_accepted(void **state)
     assert_false(hw_principal_has_role(&p, "police"));
     assert_true(hw_principal_has_home(&p, "home-9"));
     assert_false(hw_principal_has_home(&p, "home-8"));
+    hw_principal_release(&p);
     free(t);
     free(c);
 }
@@ -227,6 +235,7 @@ static void test_independent_signer_and_aud_array_accepted(void **state)
         fail_msg("refused: %s", err);
     assert_string_equal(p.sub, "svc-risk");
     assert_int_equal(p.n_homes, 0);
+    assert_null(p.homes); /* no homes, nothing allocated */
     assert_string_equal(p.name, "");
     free(t);
     free(c);
@@ -342,6 +351,7 @@ static void test_time_claims(void **state)
     char err[256] = "";
     if (verify(k, t, &p, err, sizeof err) != 0)
         fail_msg("refused within leeway: %s", err);
+    hw_principal_release(&p);
     free(t);
     free(c);
 }
@@ -420,6 +430,71 @@ static void test_identity_claims_refused(void **state)
     snprintf(rest + n, sizeof rest - (size_t)n, "]");
     c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", rest);
     expect_claims_refused(k, c, "too many homes");
+    free(c);
+}
+
+/* Homes are held out of line, exactly as many as the token names; the
+ * caller releases them, and a refusal part-way through them frees them. */
+static void test_homes_allocated_and_released(void **state)
+{
+    keys *k = *state;
+    char longest[HW_HOME_ID_MAX];
+    memset(longest, 'h', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    char rest[512];
+    snprintf(rest, sizeof rest,
+             ",\"sub\":\"cs-1\",\"org\":\"P-X\",\"roles\":[\"care_staff\"],"
+             "\"homes\":[\"home-a\",\"home-bb\",\"%s\"]", longest);
+    char *c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", rest);
+    char *t = es256_token(k->key, HDR, c);
+    hw_principal p;
+    char err[256] = "";
+    if (verify(k, t, &p, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(p.n_homes, 3);
+    assert_non_null(p.homes);
+    assert_string_equal(p.homes[0], "home-a");
+    assert_string_equal(p.homes[1], "home-bb");
+    assert_string_equal(p.homes[2], longest);
+    assert_int_equal(sizeof p.homes[0], HW_HOME_ID_MAX);
+    assert_true(hw_principal_has_home(&p, "home-bb"));
+    assert_true(hw_principal_has_home(&p, longest));
+    assert_false(hw_principal_has_home(&p, "home-c"));
+    hw_principal_release(&p);
+    assert_null(p.homes);
+    assert_int_equal(p.n_homes, 0);
+    assert_false(hw_principal_has_home(&p, "home-a"));
+    hw_principal_release(&p); /* twice: a no-op */
+    assert_null(p.homes);
+    hw_principal zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    hw_principal_release(&zeroed);
+    hw_principal_release(NULL);
+    free(t);
+    free(c);
+
+    /* Refused after the homes were allocated: a bad third id (one byte
+     * too long, then not a string). expect_refused checks homes is NULL;
+     * a leak here fails the sanitizer build. */
+    char too_long[HW_HOME_ID_MAX + 1];
+    memset(too_long, 'x', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    snprintf(rest, sizeof rest,
+             ",\"sub\":\"cs-1\",\"org\":\"P-X\",\"roles\":[\"care_staff\"],"
+             "\"homes\":[\"home-a\",\"home-bb\",\"%s\"]", too_long);
+    c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", rest);
+    expect_claims_refused(k, c, "homes[2]");
+    free(c);
+    c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"",
+                    ",\"sub\":\"cs-1\",\"org\":\"P-X\",\"roles\":[\"care_staff\"],"
+                    "\"homes\":[\"home-a\",\"home-bb\",7]");
+    expect_claims_refused(k, c, "homes[2]");
+    free(c);
+    /* A token with homes but signed by another key: refused, nothing held. */
+    c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", GOOD_REST);
+    t = es256_token(k->other, HDR, c);
+    expect_refused(k, t, "signature");
+    free(t);
     free(c);
 }
 
@@ -536,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_time_claims),
         cmocka_unit_test(test_iss_aud_refused),
         cmocka_unit_test(test_identity_claims_refused),
+        cmocka_unit_test(test_homes_allocated_and_released),
         cmocka_unit_test(test_malformed_tokens_refused),
         cmocka_unit_test(test_oversized_refused),
         cmocka_unit_test(test_create_and_mint_refuse_bad_keys),

@@ -21,6 +21,21 @@ static int64_t at(const char *rfc3339)
     return ms;
 }
 
+/* Home ids for principals built by hand: verify would malloc them, here
+ * each distinct id gets one static slot that every principal naming it shares. */
+static char (*home_slot(const char *home))[HW_HOME_ID_MAX]
+{
+    static char ids[16][HW_HOME_ID_MAX];
+    static size_t n_ids;
+    for (size_t i = 0; i < n_ids; i++)
+        if (strcmp(ids[i], home) == 0)
+            return &ids[i];
+    assert_true(n_ids < sizeof ids / sizeof ids[0]);
+    assert_true(strlen(home) < HW_HOME_ID_MAX);
+    strcpy(ids[n_ids], home);
+    return &ids[n_ids++];
+}
+
 static hw_principal who(const char *role, const char *org, const char *home)
 {
     hw_principal p;
@@ -30,8 +45,8 @@ static hw_principal who(const char *role, const char *org, const char *home)
     p.n_roles = 1;
     strcpy(p.roles[0], role);
     if (home) {
+        p.homes = home_slot(home);
         p.n_homes = 1;
-        strcpy(p.homes[0], home);
     }
     return p;
 }

@@ -125,6 +125,21 @@ static void test_R_RET_2_interview_time_must_be_plausible(void **state)
 
 /* ---- R-RET-1: who may conduct the prevention interview ---- */
 
+/* Home ids for principals built by hand: verify would malloc them, here
+ * each distinct id gets one static slot that every principal naming it shares. */
+static char (*home_slot(const char *home))[HW_HOME_ID_MAX]
+{
+    static char ids[16][HW_HOME_ID_MAX];
+    static size_t n_ids;
+    for (size_t i = 0; i < n_ids; i++)
+        if (strcmp(ids[i], home) == 0)
+            return &ids[i];
+    assert_true(n_ids < sizeof ids / sizeof ids[0]);
+    assert_true(strlen(home) < HW_HOME_ID_MAX);
+    strcpy(ids[n_ids], home);
+    return &ids[n_ids++];
+}
+
 static hw_principal person(const char *sub, const char *org, const char *role, const char *home)
 {
     hw_principal p;
@@ -134,7 +149,7 @@ static hw_principal person(const char *sub, const char *org, const char *role, c
     strcpy(p.roles[0], role);
     p.n_roles = 1;
     if (home) {
-        strcpy(p.homes[0], home);
+        p.homes = home_slot(home);
         p.n_homes = 1;
     }
     return p;

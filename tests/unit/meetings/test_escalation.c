@@ -377,6 +377,8 @@ static void test_R_ESC_4_who_may_request(void **state)
     assert_true(mt_may_request(&riw, "la-stoke", "", ""));
     hw_principal staff = person("provider-x", HW_ROLE_CARE_STAFF);
     assert_false(mt_may_request(&staff, "la-stoke", "force-staffs", "home-1"));
+    char staff_homes[1][HW_HOME_ID_MAX]; /* a principal built by hand owns its homes */
+    staff.homes = staff_homes;
     staff.n_homes = 1;
     snprintf(staff.homes[0], sizeof staff.homes[0], "home-1");
     assert_true(mt_may_request(&staff, "la-stoke", "force-staffs", "home-1"));

@@ -282,7 +282,9 @@ static void test_R_SEC_1_principal_addresses(void **state)
 {
     (void)state;
     hw_principal p;
+    char homes[1][HW_HOME_ID_MAX]; /* a principal built by hand owns its homes */
     memset(&p, 0, sizeof p);
+    p.homes = homes;
     strcpy(p.sub, "cs-1");
     strcpy(p.org, "la-stoke");
     p.n_roles = 1;
