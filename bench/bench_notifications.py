@@ -165,7 +165,7 @@ def _stop_and_exit(stack, rc):
     asyncio.run() hangs here after 10,000 cancelled streams (seen twice: the
     figures printed, then the process and its servers stayed up)."""
     try:
-        stack.stop()
+        stack.stop(close_channels=False)
     except Exception as e:
         print(f"bench: stack stop: {e}", file=sys.stderr)
     sys.stdout.flush()

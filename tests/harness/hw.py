@@ -193,15 +193,18 @@ class Stack:
         for s in self.services:
             self.wait_serving(s)
 
-    def stop(self, check=True):
+    def stop(self, check=True, close_channels=True):
         """Stop services, drop the database, stop Redis (and a private
         Postgres), remove the temporary folder. Raises afterwards if a
-        service's log holds a sanitizer report."""
+        service's log holds a sanitizer report. close_channels=False leaves
+        the client channels to the process's exit (a process that also ran
+        grpc.aio can hang closing them)."""
         if not self._started:
             return
         self._started = False
-        for ch in self._channels.values():
-            ch.close()
+        if close_channels:
+            for ch in self._channels.values():
+                ch.close()
         self._channels.clear()
         # SIGTERM to all first: their graceful shutdowns overlap.
         for s in self.services:
