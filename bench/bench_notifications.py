@@ -15,6 +15,7 @@ each with STREAMS/USERS devices).
 import asyncio
 import os
 import sys
+import traceback
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -142,24 +143,6 @@ async def main(stack):
     _stop_and_exit(stack, 0 if ok else 1)
 
 
-if __name__ == '__main__':
-    # glibc gives each gRPC thread its own malloc arena; two keep the
-    # per-stream allocations of many threads from fragmenting into many.
-    arenas = os.environ.get('BENCH_MALLOC_ARENA_MAX', '2')
-    stack = hw.Stack(services=('episodes', 'notifications'), private_pg=True,
-                     name='bench_notifications', workers=4,
-                     env_overrides={'notifications': {'MALLOC_ARENA_MAX': arenas}})
-    stack.start()
-    try:
-        rc = asyncio.run(main(stack))
-    finally:
-        try:
-            stack.stop()
-        except Exception as e:  # the numbers above still stand; say why clean-up failed
-            print(f"bench: stack stop: {e}", file=sys.stderr)
-    sys.exit(rc)
-
-
 def _stop_and_exit(stack, rc):
     """Stop the stack and leave at once: grpc.aio's shutdown at the end of
     asyncio.run() hangs here after 10,000 cancelled streams (seen twice: the
@@ -171,3 +154,20 @@ def _stop_and_exit(stack, rc):
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(rc)
+
+
+if __name__ == '__main__':
+    # glibc gives each gRPC thread its own malloc arena; two keep the
+    # per-stream allocations of many threads from fragmenting into many.
+    arenas = os.environ.get('BENCH_MALLOC_ARENA_MAX', '2')
+    stack = hw.Stack(services=('episodes', 'notifications'), private_pg=True,
+                     name='bench_notifications', workers=4,
+                     env_overrides={'notifications': {'MALLOC_ARENA_MAX': arenas}})
+    stack.start()
+    rc = 1
+    try:
+        rc = asyncio.run(main(stack))
+    except BaseException:
+        traceback.print_exc()
+    _stop_and_exit(stack, rc)
+
