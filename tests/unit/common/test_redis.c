@@ -21,6 +21,7 @@
 
 #include "hw_redis.h"
 #include "hw_time.h"
+#include "redistest.h"
 
 static char g_host[256];
 static int g_port;
@@ -213,46 +214,6 @@ static void test_shared_between_threads(void **state) {
     hw_redis_destroy(r);
 }
 
-/* ---- a Redis of our own, to take down and bring back ---- */
-
-extern char **environ;
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static pid_t start_redis(int port) {
-    char ports[16];
-    snprintf(ports, sizeof ports, "%d", port);
-    const char *server = getenv("HW_TEST_REDIS_SERVER");
-    if (!server || !*server) server = "redis-server";
-    char *argv[] = {(char *)server, "--port", ports, "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, server, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot start %s (set HW_TEST_REDIS_SERVER): %s", server, strerror(rc));
-    return pid;
-}
-
-static void stop_redis(pid_t pid) {
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
-}
 
 static int64_t mono_ms(void) {
     struct timespec ts;
