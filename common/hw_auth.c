@@ -8,6 +8,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,25 @@
 #define HW_ES256_SIG_LEN 64
 #define HW_ES256_COORD_LEN 32
 
+/* Signatures already verified, by SHA-256 of "header.payload.signature".
+ * An app sends the same token on every call until it expires; the ECDSA
+ * verify is most of the cost of a small call, so it runs once per token.
+ * Only the signature's verdict is remembered: alg, exp, nbf, iss, aud and
+ * the claims are checked on every call as before. Direct-mapped: a newer
+ * token takes the slot of an older one. */
+#define HW_SIG_CACHE_SLOTS 1024
+#define HW_SHA256_LEN 32
+
+typedef struct hw_sig_cache {
+    pthread_mutex_t lock;
+    unsigned char digest[HW_SIG_CACHE_SLOTS][HW_SHA256_LEN]; /* all-zero: empty */
+} hw_sig_cache;
+
 struct hw_auth {
     EVP_PKEY *pub;
     char issuer[256];
     char audience[256];
+    hw_sig_cache *cache; /* mutable behind a const hw_auth */
 };
 
 bool hw_principal_has_role(const hw_principal *p, const char *role)
@@ -172,11 +188,16 @@ hw_auth *hw_auth_create(const char *pubkey_pem, const char *issuer,
         return NULL;
     }
     hw_auth *a = calloc(1, sizeof *a);
+    if (a && !(a->cache = calloc(1, sizeof *a->cache))) {
+        free(a);
+        a = NULL;
+    }
     if (!a) {
         EVP_PKEY_free(k);
         snprintf(err, errlen, "auth: out of memory");
         return NULL;
     }
+    pthread_mutex_init(&a->cache->lock, NULL);
     a->pub = k;
     snprintf(a->issuer, sizeof a->issuer, "%s", issuer);
     snprintf(a->audience, sizeof a->audience, "%s", audience);
@@ -187,6 +208,8 @@ void hw_auth_free(hw_auth *a)
 {
     if (!a)
         return;
+    pthread_mutex_destroy(&a->cache->lock);
+    free(a->cache);
     EVP_PKEY_free(a->pub);
     free(a);
 }
@@ -392,8 +415,25 @@ int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
         HW__FAIL("token: signature is not base64url");
     if (sig_len != HW_ES256_SIG_LEN)
         HW__FAIL("token: signature has the wrong length for ES256");
-    if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig))
+    unsigned char digest[HW_SHA256_LEN];
+    unsigned int digest_len = 0;
+    bool known = false;
+    if (EVP_Digest(token, n, digest, &digest_len, EVP_sha256(), NULL) == 1 &&
+        digest_len == HW_SHA256_LEN) {
+        size_t slot = ((size_t)digest[0] << 8 | digest[1]) % HW_SIG_CACHE_SLOTS;
+        pthread_mutex_lock(&a->cache->lock);
+        known = memcmp(a->cache->digest[slot], digest, HW_SHA256_LEN) == 0;
+        pthread_mutex_unlock(&a->cache->lock);
+        if (!known) {
+            if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig))
+                HW__FAIL("token: bad signature");
+            pthread_mutex_lock(&a->cache->lock);
+            memcpy(a->cache->digest[slot], digest, HW_SHA256_LEN);
+            pthread_mutex_unlock(&a->cache->lock);
+        }
+    } else if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig)) {
         HW__FAIL("token: bad signature");
+    }
 
     /* 3. Only now read the claims: they are signed by our issuer. */
     body_raw = hw__b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &body_len);

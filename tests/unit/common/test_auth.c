@@ -303,22 +303,73 @@ static void test_wrong_key_refused(void **state)
     free(c);
 }
 
+/* token's signature on a payload granting the role admin instead. */
+static char *forge_admin(const char *token)
+{
+    char *c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"",
+                          ",\"sub\":\"sw-1042\",\"org\":\"LA-KENT\",\"roles\":[\"admin\"]");
+    char *in = signing_input(HDR, c);
+    const char *sig = strrchr(token, '.');
+    char *forged = malloc(strlen(in) + strlen(sig) + 1);
+    sprintf(forged, "%s%s", in, sig);
+    free(in);
+    free(c);
+    return forged;
+}
+
 static void test_tampered_payload_refused(void **state)
 {
     keys *k = *state;
     char *c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", GOOD_REST);
     char *t = es256_token(k->key, HDR, c);
-    /* Swap the payload for one granting another role, keep the signature. */
-    char *c2 = claims_with(GOOD_EXP, ISS, "\"" AUD "\"",
-                           ",\"sub\":\"sw-1042\",\"org\":\"LA-KENT\",\"roles\":[\"admin\"]");
-    char *forged_in = signing_input(HDR, c2);
-    const char *sig = strrchr(t, '.');
-    char *forged = malloc(strlen(forged_in) + strlen(sig) + 1);
-    sprintf(forged, "%s%s", forged_in, sig);
+    char *forged = forge_admin(t);
     expect_refused(k, forged, "bad signature");
     free(forged);
-    free(forged_in);
-    free(c2);
+    free(t);
+    free(c);
+}
+
+/* A token's verified signature is remembered (the ECDSA verify runs once per
+ * token), but everything else is checked on every call, and a token that
+ * differs in any byte is verified afresh. */
+static void test_remembered_signature_still_checks_time_and_bytes(void **state)
+{
+    keys *k = *state;
+    char *c = claims_with(GOOD_EXP, ISS, "\"" AUD "\"", GOOD_REST);
+    char err[256] = "";
+    char *t = hw_jwt_mint_es256(k->priv_pem, c, err, sizeof err);
+    assert_non_null(t);
+    for (int i = 0; i < 3; i++) {
+        hw_principal p;
+        if (hw_auth_verify(k->auth, t, NOW, &p, err, sizeof err) != 0)
+            fail_msg("call %d refused: %s", i, err);
+        assert_string_equal(p.sub, "sw-1042");
+        assert_int_equal(p.n_homes, 2);
+        hw_principal_release(&p);
+    }
+    /* The same token once it has expired (exp + 30 s leeway passed). */
+    hw_principal p;
+    assert_int_equal(hw_auth_verify(k->auth, t, 1800000600 + 31, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expired"));
+    assert_null(p.homes);
+    /* Its signature on another payload. */
+    char *forged = forge_admin(t);
+    expect_refused(k, forged, "bad signature");
+    /* Its header and payload with one signature byte changed. */
+    char *bent = strdup(t);
+    char *last = bent + strlen(bent) - 2; /* not the final char: its low bits may be padding */
+    *last = *last == 'A' ? 'B' : 'A';
+    expect_refused(k, bent, "bad signature");
+    /* The same claims signed by another key. */
+    char *other = hw_jwt_mint_es256(k->other_priv_pem, c, err, sizeof err);
+    assert_non_null(other);
+    expect_refused(k, other, "bad signature");
+    /* And the genuine token is still accepted afterwards. */
+    assert_int_equal(hw_auth_verify(k->auth, t, NOW, &p, err, sizeof err), 0);
+    hw_principal_release(&p);
+    free(other);
+    free(bent);
+    free(forged);
     free(t);
     free(c);
 }
@@ -608,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_other_algs_and_headers_refused),
         cmocka_unit_test(test_wrong_key_refused),
         cmocka_unit_test(test_tampered_payload_refused),
+        cmocka_unit_test(test_remembered_signature_still_checks_time_and_bytes),
         cmocka_unit_test(test_time_claims),
         cmocka_unit_test(test_iss_aud_refused),
         cmocka_unit_test(test_identity_claims_refused),
