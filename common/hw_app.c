@@ -25,6 +25,7 @@
 struct hw_app {
     const hw_app_def *def;
     hw_pg_pool *pool;
+    hw_auditor *auditor;
     hw_redis *redis;
     hw_scheduler *scheduler;
     hw_relay *relay;
@@ -52,6 +53,7 @@ struct hw_app {
 };
 
 hw_pg_pool *hw_app_pool(hw_app *app) { return app->pool; }
+hw_auditor *hw_app_auditor(hw_app *app) { return app->auditor; }
 hw_redis *hw_app_redis(hw_app *app) { return app->redis; }
 hw_scheduler *hw_app_scheduler(hw_app *app) { return app->scheduler; }
 hw_relay *hw_app_relay(hw_app *app) { return app->relay; }
@@ -283,7 +285,9 @@ int hw_app_run(const hw_app_def *def, int argc, char **argv)
     const char *root = hw_config_str("HOMEWARD_MIGRATIONS_DIR", HW_SOURCE_DIR);
     long workers = hw_config_int("HOMEWARD_WORKERS", 4, 1, 64);
     long grace_ms = hw_config_int("HOMEWARD_GRACE_MS", 10000, 0, 600000);
-    long pool_size = hw_config_int("HOMEWARD_DB_POOL", workers + 4, 2, 256);
+    /* One connection per worker, the relay's and the scheduler's, and spares
+     * (a read's audit group is written on a connection of its own). */
+    long pool_size = hw_config_int("HOMEWARD_DB_POOL", workers + 5, 2, 256);
     char redis_host[256];
     int redis_port;
     if (hw_config_get_addr("REDIS_ADDR", NULL, redis_host, &redis_port, err, sizeof err) != 0) {
@@ -330,10 +334,15 @@ int hw_app_run(const hw_app_def *def, int argc, char **argv)
         hw_error("DATABASE_URL: %s", err);
         goto out_auth;
     }
+    app->auditor = hw_auditor_create(app->pool);
+    if (!app->auditor) {
+        hw_error("audit writer: out of memory");
+        goto out_pool;
+    }
     app->redis = hw_redis_create(redis_host, redis_port, err, sizeof err);
     if (!app->redis) {
         hw_error("REDIS_ADDR: %s", err);
-        goto out_pool;
+        goto out_auditor;
     }
     hw_scheduler_opts sopts = {.service = def->name};
     app->scheduler = hw_scheduler_create(app->pool, app->redis, &sopts);
@@ -407,6 +416,8 @@ out_scheduler:
     hw_scheduler_destroy(app->scheduler);
 out_redis:
     hw_redis_destroy(app->redis);
+out_auditor:
+    hw_auditor_destroy(app->auditor); /* after the server: no read is waiting */
 out_pool:
     hw_pg_pool_destroy(app->pool);
 out_auth:

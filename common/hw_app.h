@@ -20,12 +20,14 @@
  *                           identity for calls to peers (optional)
  *   EVENT_SUBSCRIBERS       comma-separated host:port of event receivers
  *   HOMEWARD_WORKERS        handler threads (default 4)
+ *   HOMEWARD_DB_POOL        Postgres connections (default workers + 5)
  *   HOMEWARD_GRACE_MS       shutdown grace (default 10000)
  *   HOMEWARD_MIGRATIONS_DIR root holding common/sql and services/<name>/migrations
  *                           (default: the source tree compiled in) */
 #ifndef HW_APP_H
 #define HW_APP_H
 
+#include "hw_audit.h"
 #include "hw_deadline.h"
 #include "hw_outbox.h"
 #include "hw_pg.h"
@@ -56,6 +58,8 @@ typedef struct hw_app_def {
 int hw_app_run(const hw_app_def *def, int argc, char **argv);
 
 hw_pg_pool *hw_app_pool(hw_app *app);
+/* Writes reads' audit rows in groups: hw_audit_reads (hw_audit.h). */
+hw_auditor *hw_app_auditor(hw_app *app);
 hw_redis *hw_app_redis(hw_app *app);
 hw_scheduler *hw_app_scheduler(hw_app *app);
 hw_relay *hw_app_relay(hw_app *app);

@@ -1,8 +1,28 @@
 /* hw_audit.c -- append a row to the audit log for each read or change of a child's record. */
 #include "hw_audit.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "hw_log.h"
+
+/* "role1,role2" of the caller. */
+static void roles_text(const hw_principal *who, char *roles, size_t cap)
+{
+    size_t used = 0;
+    roles[0] = '\0';
+    for (int i = 0; i < who->n_roles && i < HW_MAX_ROLES; i++) {
+        int n = snprintf(roles + used, cap - used, "%s%s", i ? "," : "", who->roles[i]);
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+}
 
 int hw_audit_require_purpose(hw_call *call, hw_status *st)
 {
@@ -21,15 +41,8 @@ int hw_audit(hw_db *db, hw_call *call, const char *action, const char *record_ty
     if (hw_audit_require_purpose(call, st) != 0)
         return -1;
     const hw_principal *who = hw_call_principal(call);
-    char roles[HW_MAX_ROLES * 33 + 1] = "";
-    size_t used = 0;
-    for (int i = 0; i < who->n_roles && i < HW_MAX_ROLES; i++) {
-        int n = snprintf(roles + used, sizeof roles - used, "%s%s", i ? "," : "",
-                         who->roles[i]);
-        if (n < 0 || (size_t)n >= sizeof roles - used)
-            break;
-        used += (size_t)n;
-    }
+    char roles[HW_MAX_ROLES * 33 + 1];
+    roles_text(who, roles, sizeof roles);
     /* The client's request id, when it sent one as metadata, ties the row
      * to the call's log line. */
     const char *request_id = hw_call_metadata(call, "x-request-id");
@@ -43,4 +56,338 @@ int hw_audit(hw_db *db, hw_call *call, const char *action, const char *record_ty
                      "INSERT INTO audit (subject, roles, org, action, record_type, record_id,"
                      " purpose, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                      8, p, st);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* One read's row, its strings packed after it in the same allocation. */
+typedef struct audit_row {
+    int64_t at_ms;
+    const char *f[8]; /* subject, roles, org, action, type, id, purpose, request_id (may be NULL) */
+} audit_row;
+
+/* The rows one commit writes. The readers whose rows it holds wait on its
+ * condition variable; it is freed by whoever drops the last reference (the
+ * auditor's, while it is open, and each waiting reader's). */
+typedef struct audit_group {
+    audit_row **rows;
+    size_t n, cap;
+    int refs;
+    bool done;
+    hw_status result;
+    pthread_cond_t cv;
+} audit_group;
+
+/* Group commit without a writer thread: the rows of reads that arrive while
+ * a group is being written collect in the open group; when that write ends,
+ * one of the open group's readers is woken to write it (the leader), so a
+ * reader is woken once, by its own group's commit, and nothing changes hands
+ * between threads just to write. */
+struct hw_auditor {
+    hw_pg_pool *pool;
+    pthread_mutex_t lock;
+    audit_group *open; /* collecting rows */
+    bool writing;      /* a leader is writing a group */
+};
+
+static audit_group *group_new(void)
+{
+    audit_group *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->refs = 1; /* the auditor's, until a leader takes it */
+    g->result = (hw_status)HW_STATUS_INIT;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return g;
+}
+
+static void group_unref(audit_group *g)
+{
+    if (--g->refs > 0)
+        return;
+    for (size_t i = 0; i < g->n; i++)
+        free(g->rows[i]);
+    free(g->rows);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}
+
+/* A Postgres array literal being built: {"a","b",NULL}. */
+typedef struct array_lit {
+    char *b;
+    size_t len, cap;
+    bool failed;
+} array_lit;
+
+static void lit_reserve(array_lit *l, size_t more)
+{
+    if (l->failed || l->len + more + 1 <= l->cap)
+        return;
+    size_t ncap = l->cap ? l->cap : 256;
+    while (ncap < l->len + more + 1)
+        ncap *= 2;
+    char *nb = realloc(l->b, ncap);
+    if (!nb) {
+        l->failed = true;
+        return;
+    }
+    l->b = nb;
+    l->cap = ncap;
+}
+
+static void lit_char(array_lit *l, char c)
+{
+    lit_reserve(l, 1);
+    if (l->failed)
+        return;
+    l->b[l->len++] = c;
+    l->b[l->len] = '\0';
+}
+
+/* An element: NULL, or double-quoted with backslash and double quote escaped. */
+static void lit_elem(array_lit *l, const char *s)
+{
+    lit_char(l, l->len ? ',' : '{');
+    if (!s) {
+        for (const char *k = "NULL"; *k; k++)
+            lit_char(l, *k);
+        return;
+    }
+    lit_reserve(l, 2 * strlen(s) + 2);
+    lit_char(l, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            lit_char(l, '\\');
+        lit_char(l, *s);
+    }
+    lit_char(l, '"');
+}
+
+/* One INSERT of the whole group: nine parallel arrays, unnested. */
+static void write_group(hw_auditor *a, const audit_group *g, hw_status *st)
+{
+    array_lit col[9] = {0};
+    const char *p[9];
+    for (size_t i = 0; i < g->n; i++) {
+        char at[24];
+        snprintf(at, sizeof at, "%lld", (long long)g->rows[i]->at_ms);
+        lit_elem(&col[0], at);
+        for (int c = 1; c < 9; c++)
+            lit_elem(&col[c], g->rows[i]->f[c - 1]);
+    }
+    for (int c = 0; c < 9; c++) {
+        lit_char(&col[c], '}');
+        if (col[c].failed) {
+            hw_status_set(st, HW_UNAVAILABLE, "out of memory writing the audit log");
+            goto out;
+        }
+        p[c] = col[c].b;
+    }
+    hw_db *db = hw_pg_acquire(a->pool, 5000, st);
+    if (!db)
+        goto out;
+    hw_db_run(db,
+              "INSERT INTO audit (at, subject, roles, org, action, record_type, record_id,"
+              " purpose, request_id)"
+              " SELECT timestamptz 'epoch' + u.at * interval '1 millisecond',"
+              "        u.subject, u.roles, u.org, u.action, u.record_type, u.record_id,"
+              "        u.purpose, u.request_id"
+              "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+              "               $6::text[], $7::text[], $8::text[], $9::text[])"
+              "     AS u(at, subject, roles, org, action, record_type, record_id, purpose,"
+              "          request_id)",
+              9, p, st);
+    hw_pg_release(db);
+out:
+    for (int c = 0; c < 9; c++)
+        free(col[c].b);
+}
+
+/* Called with the lock held and a->open set, no leader writing: take the
+ * open group, write it unlocked, publish the result, wake its readers and one
+ * reader of the group that filled meanwhile (the next leader). */
+static void lead(hw_auditor *a)
+{
+    audit_group *g = a->open;
+    a->open = NULL;
+    a->writing = true;
+    pthread_mutex_unlock(&a->lock);
+
+    hw_status st = HW_STATUS_INIT;
+    write_group(a, g, &st);
+    if (!hw_ok(&st))
+        hw_error("audit log: %zu read rows not written: %s %s", g->n, hw_code_name(st.code),
+                 st.message);
+
+    pthread_mutex_lock(&a->lock);
+    a->writing = false;
+    g->done = true;
+    if (!hw_ok(&st))
+        hw_status_set(&g->result, HW_UNAVAILABLE,
+                      "the audit log could not be written, so nothing is shown: try again");
+    pthread_cond_broadcast(&g->cv);
+    group_unref(g); /* the auditor's reference, taken over from a->open */
+    if (a->open)
+        pthread_cond_signal(&a->open->cv);
+}
+
+hw_auditor *hw_auditor_create(hw_pg_pool *pool)
+{
+    hw_auditor *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->pool = pool;
+    pthread_mutex_init(&a->lock, NULL);
+    return a;
+}
+
+void hw_auditor_destroy(hw_auditor *a)
+{
+    if (!a)
+        return;
+    /* Rows left by readers that gave up waiting (their deadline passed)
+     * are still written. No reader is waiting: the server has stopped. */
+    pthread_mutex_lock(&a->lock);
+    if (a->open && !a->writing)
+        lead(a);
+    pthread_mutex_unlock(&a->lock);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+/* A row with its strings copied, so the call may end before it is written. */
+static audit_row *row_new(int64_t at_ms, const char *const f[8])
+{
+    size_t sz = sizeof(audit_row);
+    for (int i = 0; i < 8; i++)
+        sz += f[i] ? strlen(f[i]) + 1 : 0;
+    audit_row *r = malloc(sz);
+    if (!r)
+        return NULL;
+    char *o = (char *)(r + 1);
+    r->at_ms = at_ms;
+    for (int i = 0; i < 8; i++) {
+        if (!f[i]) {
+            r->f[i] = NULL;
+            continue;
+        }
+        size_t n = strlen(f[i]) + 1;
+        memcpy(o, f[i], n);
+        r->f[i] = o;
+        o += n;
+    }
+    return r;
+}
+
+int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
+                   hw_status *st)
+{
+    if (n == 0)
+        return 0;
+    if (!a)
+        return hw_status_set(st, HW_INTERNAL, "no audit writer");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t at_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+
+    audit_row **rows = calloc(n, sizeof *rows);
+    if (!rows)
+        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const hw_audit_entry *e = &entries[i];
+        const char *f[8] = {e->subject ? e->subject : "", e->roles ? e->roles : "",
+                            e->org ? e->org : "", e->action ? e->action : "",
+                            e->record_type ? e->record_type : "",
+                            e->record_id ? e->record_id : "", e->purpose ? e->purpose : "",
+                            e->request_id};
+        if (!(rows[i] = row_new(at_ms, f))) {
+            for (size_t j = 0; j < i; j++)
+                free(rows[j]);
+            free(rows);
+            return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+        }
+    }
+
+    pthread_mutex_lock(&a->lock);
+    if (!a->open)
+        a->open = group_new();
+    audit_group *g = a->open;
+    if (g && g->n + n > g->cap) {
+        size_t ncap = g->cap ? g->cap : 64;
+        while (ncap < g->n + n)
+            ncap *= 2;
+        audit_row **nr = realloc(g->rows, ncap * sizeof *nr);
+        if (nr) {
+            g->rows = nr;
+            g->cap = ncap;
+        }
+    }
+    if (!g || g->n + n > g->cap) {
+        pthread_mutex_unlock(&a->lock);
+        for (size_t i = 0; i < n; i++)
+            free(rows[i]);
+        free(rows);
+        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+    }
+    memcpy(g->rows + g->n, rows, n * sizeof *rows);
+    g->n += n;
+    free(rows);
+    g->refs++;
+
+    if (wait_ms < 0 || wait_ms > 60000)
+        wait_ms = 60000;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    while (!g->done) {
+        if (!a->writing && a->open == g) {
+            lead(a); /* returns with the lock held and g done */
+            break;
+        }
+        if (rc == ETIMEDOUT)
+            break;
+        rc = pthread_cond_timedwait(&g->cv, &a->lock, &until);
+    }
+    int out = 0;
+    if (!g->done)
+        out = hw_status_set(st, HW_DEADLINE_EXCEEDED,
+                            "deadline exceeded while writing the audit log");
+    else if (!hw_ok(&g->result))
+        out = hw_status_set(st, g->result.code, "%s", g->result.message);
+    group_unref(g);
+    pthread_mutex_unlock(&a->lock);
+    return out;
+}
+
+int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
+                   const char *const *record_ids, hw_status *st)
+{
+    if (hw_audit_require_purpose(call, st) != 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    const hw_principal *who = hw_call_principal(call);
+    char roles[HW_MAX_ROLES * 33 + 1];
+    roles_text(who, roles, sizeof roles);
+    hw_audit_entry *e = calloc(n, sizeof *e);
+    if (!e)
+        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        e[i] = (hw_audit_entry){who->sub, roles, who->org, hw_call_method(call), record_types[i],
+                                record_ids[i], hw_call_purpose(call),
+                                hw_call_metadata(call, "x-request-id")};
+    int64_t left = hw_call_ms_left(call);
+    int rc = hw_audit_write(a, e, n, left > 0 ? left : 0, st);
+    free(e);
+    return rc;
 }

@@ -20,4 +20,42 @@ int hw_audit(hw_db *db, hw_call *call, const char *action, const char *record_ty
  * doing work so a refused call changes nothing. */
 int hw_audit_require_purpose(hw_call *call, hw_status *st);
 
+/* ---- Reads: audit rows written in groups ----
+ *
+ * A change audits inside its own transaction (hw_audit above). A read has
+ * nothing else to commit, so a durable row per read would cost one WAL
+ * flush per read. The auditor instead writes every read row waiting at that
+ * moment with one INSERT, in one commit (group commit, written by one of the
+ * waiting reads), and hw_audit_reads returns only once that commit has
+ * succeeded: no record leaves the service before its audit row is durable
+ * (R-SEC-2), and a read whose rows could not be written fails (UNAVAILABLE)
+ * and shows nothing.
+ * Each row's time is the moment the read handed it over. */
+typedef struct hw_auditor hw_auditor;
+
+/* pool: where each group's connection comes from. NULL on out of memory. */
+hw_auditor *hw_auditor_create(hw_pg_pool *pool);
+/* Writes rows still waiting (of reads that gave up), then frees. Call once no
+ * read is in hw_audit_reads. NULL ok. */
+void hw_auditor_destroy(hw_auditor *a);
+
+/* One row, as hw_audit() would write it; request_id may be NULL. */
+typedef struct hw_audit_entry {
+    const char *subject, *roles, *org, *action, *record_type, *record_id, *purpose,
+        *request_id;
+} hw_audit_entry;
+
+/* Hand n rows to the group commit and wait up to wait_ms (at most 60 s) for
+ * it: 0 once committed; -1 with DEADLINE_EXCEEDED (the rows are still
+ * written later) or UNAVAILABLE (they could not be written). */
+int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
+                   hw_status *st);
+
+/* Audit n records a read consulted: record_types[i] / record_ids[i].
+ * Blocks until they are committed (0), or fails (-1, st set): the call has
+ * no x-purpose (INVALID_ARGUMENT), its deadline passed (DEADLINE_EXCEEDED),
+ * or the rows could not be written (UNAVAILABLE). n == 0 returns at once. */
+int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
+                   const char *const *record_ids, hw_status *st);
+
 #endif
