@@ -24,6 +24,9 @@ typedef struct req {
     ep_mem m;
     const hw_principal *who;
     hw_db *db;
+    /* The records a read consulted, audited before it answers (R-SEC-2). */
+    const char **seen_type, **seen_id;
+    size_t n_seen, cap_seen;
 } req;
 
 static void req_init(req *x, hw_call *call, void *svc_ctx)
@@ -33,6 +36,8 @@ static void req_init(req *x, hw_call *call, void *svc_ctx)
     x->m = (ep_mem){call, NULL};
     x->who = hw_call_principal(call);
     x->db = NULL;
+    x->seen_type = x->seen_id = NULL;
+    x->n_seen = x->cap_seen = 0;
 }
 
 void ep_after_commit_kick(void *arg)
@@ -105,15 +110,45 @@ static void end_write(req *x, const char *request_id, ProtobufCMessage *resp,
     abandon(x);
 }
 
+/* A read runs its statements without a transaction: each gets its own
+ * snapshot either way under READ COMMITTED, and a read has nothing to
+ * commit; its audit rows go through the auditor's group commit. */
+static int acquire_read(req *x, hw_status *st)
+{
+    int64_t left = hw_call_ms_left(x->call);
+    if (left <= 0) return hw_status_set(st, HW_DEADLINE_EXCEEDED, "deadline exceeded");
+    x->db = hw_pg_acquire(hw_app_pool(x->app), left < 5000 ? left : 5000, st);
+    return x->db ? 0 : -1;
+}
+
+/* A record this read consulted. */
+static void seen(req *x, const char *record_type, const char *record_id)
+{
+    if (x->n_seen == x->cap_seen) {
+        size_t cap = x->cap_seen ? 2 * x->cap_seen : 8;
+        const char **t = ep_alloc(&x->m, cap * sizeof *t);
+        const char **i = ep_alloc(&x->m, cap * sizeof *i);
+        if (x->n_seen) {
+            memcpy(t, x->seen_type, x->n_seen * sizeof *t);
+            memcpy(i, x->seen_id, x->n_seen * sizeof *i);
+        }
+        x->seen_type = t;
+        x->seen_id = i;
+        x->cap_seen = cap;
+    }
+    x->seen_type[x->n_seen] = record_type;
+    x->seen_id[x->n_seen++] = record_id;
+}
+
+/* Answer a read only once the audit rows of what it consulted are
+ * committed; the connection goes back to the pool before that wait. */
 static void end_read(req *x, ProtobufCMessage *resp, ProtobufCMessage **out, hw_status *st)
 {
-    if (hw_ok(st) && hw_db_commit(x->db, st) == 0) {
-        hw_pg_release(x->db);
-        x->db = NULL;
+    hw_pg_release(x->db);
+    x->db = NULL;
+    if (hw_ok(st) &&
+        hw_audit_reads(hw_app_auditor(x->app), x->call, x->n_seen, x->seen_type, x->seen_id, st) == 0)
         *out = resp;
-        return;
-    }
-    abandon(x);
 }
 
 /* ------------------------------------------------------------ validation */
@@ -365,9 +400,9 @@ static void h_get_child(hw_call *call, const ProtobufCMessage *rm, ProtobufCMess
     req_init(&x, call, ctx);
     need_uuid(st, "child_id", in->child_id);
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     ep_child *c = child_for(&x, in->child_id, ep_special_allowed(x.who), st);
-    if (c) hw_audit(x.db, call, NULL, "child", c->id, st);
+    if (c) seen(&x, "child", c->id);
     end_read(&x, c ? &c->base : NULL, out, st);
 }
 
@@ -383,7 +418,7 @@ static void h_search_children(hw_call *call, const ProtobufCMessage *rm, Protobu
         hw_status_violation(st, "date_of_birth", "must be a date YYYY-MM-DD");
     if (in->limit < 0 || in->limit > 100) hw_status_violation(st, "limit", "must be 0..100");
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     ep_vis vis;
     ep_vis_of(&x.m, x.who, &vis);
     Homeward__Episodes__V1__SearchChildrenResponse *r = ep_alloc(&x.m, sizeof *r);
@@ -391,8 +426,8 @@ static void h_search_children(hw_call *call, const ProtobufCMessage *rm, Protobu
     if (ep_store_child_search(x.db, &x.m, in->name, in->date_of_birth, in->limit ? in->limit : 20,
                               &vis, &r->children, &r->n_children, st) == 0) {
         /* Each record shown is a consultation (R-SEC-2). */
-        for (size_t i = 0; i < r->n_children && hw_ok(st); i++)
-            hw_audit(x.db, call, NULL, "child", r->children[i]->id, st);
+        for (size_t i = 0; i < r->n_children; i++)
+            seen(&x, "child", r->children[i]->id);
     }
     end_read(&x, &r->base, out, st);
 }
@@ -1238,13 +1273,13 @@ static void h_get_episode(hw_call *call, const ProtobufCMessage *rm, ProtobufCMe
     req_init(&x, call, ctx);
     need_uuid(st, "episode_id", in->episode_id);
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     Homeward__Episodes__V1__GetEpisodeResponse *r = ep_alloc(&x.m, sizeof *r);
     homeward__episodes__v1__get_episode_response__init(r);
     r->episode = episode_for(&x, in->episode_id, false, true, st);
     if (r->episode && ep_store_timeline(x.db, &x.m, r->episode->id, &r->timeline, &r->n_timeline, st) == 0 &&
         (r->counts = counts_msg(&x, r->episode->child_id, hw_now_ms(), st)) != NULL)
-        hw_audit(x.db, call, NULL, "episode", r->episode->id, st);
+        seen(&x, "episode", r->episode->id);
     end_read(&x, &r->base, out, st);
 }
 
@@ -1284,7 +1319,7 @@ static void h_list_episodes(hw_call *call, const ProtobufCMessage *rm, ProtobufC
         f.after_id = hw_call_strdup(call, idbuf);
     }
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     f.statuses_json = statuses;
     f.child_id = in->child_id;
     f.home_id = in->home_id;
@@ -1301,8 +1336,8 @@ static void h_list_episodes(hw_call *call, const ProtobufCMessage *rm, ProtobufC
                               st) == 0) {
         if ((int)r->n_episodes == f.limit && last_id)
             r->next_page_token = hw_call_printf(call, "%lld_%s", (long long)last_us, last_id);
-        for (size_t i = 0; i < r->n_episodes && hw_ok(st); i++)
-            hw_audit(x.db, call, NULL, "episode", r->episodes[i]->id, st);
+        for (size_t i = 0; i < r->n_episodes; i++)
+            seen(&x, "episode", r->episodes[i]->id);
     }
     end_read(&x, &r->base, out, st);
 }
@@ -1317,7 +1352,7 @@ static void h_get_home_roster(hw_call *call, const ProtobufCMessage *rm, Protobu
     if (empty(in->home_id) && x.who->n_homes == 0)
         hw_status_violation(st, "home_id", "required: your token names no homes");
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     size_t n = empty(in->home_id) ? (size_t)x.who->n_homes : 1;
     Homeward__Episodes__V1__GetHomeRosterResponse *r = ep_alloc(&x.m, sizeof *r);
     homeward__episodes__v1__get_home_roster_response__init(r);
@@ -1327,19 +1362,19 @@ static void h_get_home_roster(hw_call *call, const ProtobufCMessage *rm, Protobu
     for (size_t i = 0; i < n && hw_ok(st); i++) {
         const char *home_id = empty(in->home_id) ? x.who->homes[i] : in->home_id;
         if (!ep_is_uuid(home_id)) continue; /* a token home that is not one of ours */
-        ep_home *h = ep_store_home_get(x.db, &x.m, home_id, st);
+        Homeward__Episodes__V1__HomeRoster *hr = ep_alloc(&x.m, sizeof *hr);
+        homeward__episodes__v1__home_roster__init(hr);
+        ep_home *h = ep_store_home_roster(x.db, &x.m, home_id, now, &hr->children, &hr->n_children, st);
         if (!h) break;
-        /* R-SPOC-1 / R-SEC-1: the SPOC or carers of the home, police of its area. */
+        /* R-SPOC-1 / R-SEC-1: the SPOC or carers of the home, police of its
+         * area; what was read for anyone else is dropped unseen. */
         ep_scope scope = {h->force, "", "", h->id, "", false};
         if (!ep_may_see(x.who, &scope)) {
             deny(st);
             break;
         }
-        Homeward__Episodes__V1__HomeRoster *hr = ep_alloc(&x.m, sizeof *hr);
-        homeward__episodes__v1__home_roster__init(hr);
         hr->home = h;
-        if (ep_store_roster(x.db, &x.m, h->id, now, &hr->children, &hr->n_children, st) != 0) break;
-        if (hw_audit(x.db, call, NULL, "home_roster", h->id, st) != 0) break;
+        seen(&x, "home_roster", h->id);
         r->homes[r->n_homes++] = hr;
     }
     end_read(&x, &r->base, out, st);
@@ -1366,12 +1401,12 @@ static void h_export_return(hw_call *call, const ProtobufCMessage *rm, ProtobufC
         deny(st);
         return;
     }
-    if (acquire(&x, st) != 0) return;
+    if (acquire_read(&x, st) != 0) return;
     Homeward__Episodes__V1__ExportStatutoryReturnResponse *r = ep_alloc(&x.m, sizeof *r);
     homeward__episodes__v1__export_statutory_return_response__init(r);
     if (ep_store_statutory_return(x.db, &x.m, in->authority, in->period_start, in->period_end,
                                   &r->rows, &r->n_rows, st) == 0)
-        hw_audit(x.db, call, NULL, "statutory_return", in->authority, st);
+        seen(&x, "statutory_return", in->authority);
     end_read(&x, &r->base, out, st);
 }
 
@@ -1385,11 +1420,11 @@ static void h_get_child_counts(hw_call *call, const ProtobufCMessage *rm, Protob
     need_uuid(st, "child_id", in->child_id);
     instant(st, "as_of", in->as_of, false, false, &as_of);
     hw_audit_require_purpose(call, st);
-    if (!hw_ok(st) || acquire(&x, st) != 0) return;
+    if (!hw_ok(st) || acquire_read(&x, st) != 0) return;
     Homeward__Episodes__V1__ChildCounts *c = NULL;
     if (child_for(&x, in->child_id, 0, st) &&
         (c = counts_msg(&x, in->child_id, as_of >= 0 ? as_of : hw_now_ms(), st)) != NULL)
-        hw_audit(x.db, call, NULL, "child_counts", in->child_id, st);
+        seen(&x, "child_counts", in->child_id);
     end_read(&x, c ? &c->base : NULL, out, st);
 }
 

@@ -86,6 +86,18 @@ static const char *i64s(char buf[24], int64_t v)
 /* NULL for "" so optional text arrives as SQL NULL. */
 static const char *opt(const char *s) { return s && *s ? s : NULL; }
 
+/* A lookup's result with at least one row; otherwise freed, *r NULL and
+ * NOT_FOUND ("no such <what>") set, unless the statement already failed. */
+static bool found(hw_res **r, const char *what, hw_status *st)
+{
+    if (!*r) return false;
+    if (hw_res_rows(*r) > 0) return true;
+    hw_res_free(*r);
+    *r = NULL;
+    hw_status_set(st, HW_NOT_FOUND, "no such %s", what);
+    return false;
+}
+
 static char *col(ep_mem *m, const hw_res *r, int row, int c)
 {
     return ep_strdup(m, hw_res_get(r, row, c));
@@ -346,12 +358,7 @@ ep_child *ep_store_child_get(hw_db *db, ep_mem *m, const char *id, unsigned spec
         " LEFT JOIN authorities ha ON ha.code = h.host_authority"
         " WHERE c.id = $1::uuid",
         5, p, st);
-    if (!r) return NULL;
-    if (hw_res_rows(r) == 0) {
-        hw_res_free(r);
-        hw_status_set(st, HW_NOT_FOUND, "no such child");
-        return NULL;
-    }
+    if (!found(&r, "child", st)) return NULL;
     ep_child *c = unpack_hex(m, &homeward__episodes__v1__child__descriptor, r, 0, 9);
     if (!c) {
         c = ep_alloc(m, sizeof *c);
@@ -503,21 +510,33 @@ int ep_store_home_save(hw_db *db, const ep_home *home, char *out_id, hw_status *
     return rc;
 }
 
-ep_home *ep_store_home_get(hw_db *db, ep_mem *m, const char *id, hw_status *st)
+/* How many of the times in a bigint[] in Postgres' text form ("{1,2,3}")
+ * lie in (after, until]. */
+static int ms_array_count(const char *arr, int64_t after, int64_t until)
 {
-    const char *p[] = {id};
-    hw_res *r = hw_db_exec(db,
-                           "SELECT h.id, h.name, h.address, h.provider, h.host_authority,"
-                           " encode(h.record, 'hex'), a.force, a.profile"
-                           " FROM homes h JOIN authorities a ON a.code = h.host_authority"
-                           " WHERE h.id = $1::uuid",
-                           1, p, st);
-    if (!r) return NULL;
-    if (hw_res_rows(r) == 0) {
-        hw_res_free(r);
-        hw_status_set(st, HW_NOT_FOUND, "no such home");
-        return NULL;
+    int n = 0;
+    for (const char *s = arr; *s;) {
+        if (*s == '-' || (*s >= '0' && *s <= '9')) {
+            char *end;
+            long long v = strtoll(s, &end, 10);
+            if (end == s) break;
+            if (v > after && v <= until) n++;
+            s = end;
+        } else {
+            s++;
+        }
     }
+    return n;
+}
+
+/* Columns 0-7 are the home's, repeated on each line; a home with nobody
+ * placed there has one row whose line columns are NULL. */
+#define HOME_COLS                                                                            \
+    "h.id, h.name, h.address, h.provider, h.host_authority, encode(h.record, 'hex'), a.force," \
+    " a.profile"
+
+static ep_home *home_from(ep_mem *m, const hw_res *r)
+{
     ep_home *h = unpack_hex(m, &homeward__episodes__v1__home__descriptor, r, 0, 5);
     if (!h) {
         h = ep_alloc(m, sizeof *h);
@@ -530,6 +549,19 @@ ep_home *ep_store_home_get(hw_db *db, ep_mem *m, const char *id, hw_status *st)
     h->host_authority = col(m, r, 0, 4);
     h->force = col(m, r, 0, 6);
     h->profile = col(m, r, 0, 7);
+    return h;
+}
+
+ep_home *ep_store_home_get(hw_db *db, ep_mem *m, const char *id, hw_status *st)
+{
+    const char *p[] = {id};
+    hw_res *r = hw_db_exec(db,
+                           "SELECT " HOME_COLS
+                           " FROM homes h JOIN authorities a ON a.code = h.host_authority"
+                           " WHERE h.id = $1::uuid",
+                           1, p, st);
+    if (!found(&r, "home", st)) return NULL;
+    ep_home *h = home_from(m, r);
     hw_res_free(r);
     return h;
 }
@@ -584,12 +616,7 @@ ep_placement *ep_store_placement_get(hw_db *db, ep_mem *m, const char *id, ep_sc
                            " LEFT JOIN authorities ha ON ha.code = h.host_authority"
                            " WHERE p.id = $1::uuid FOR UPDATE OF p",
                            1, p, st);
-    if (!r) return NULL;
-    if (hw_res_rows(r) == 0) {
-        hw_res_free(r);
-        hw_status_set(st, HW_NOT_FOUND, "no such placement");
-        return NULL;
-    }
+    if (!found(&r, "placement", st)) return NULL;
     ep_placement *pl = placement_from(m, r, 0, 0);
     if (starts_ms) *starts_ms = col_ms(r, 0, 5);
     if (scope) {
@@ -786,12 +813,7 @@ ep_episode *ep_store_episode_get(hw_db *db, ep_mem *m, const char *id, bool lock
                                   " FROM episodes e JOIN children c ON c.id = e.child_id"
                                   " WHERE e.id = $1::uuid",
                            1, p, st);
-    if (!r) return NULL;
-    if (hw_res_rows(r) == 0) {
-        hw_res_free(r);
-        hw_status_set(st, HW_NOT_FOUND, "no such episode");
-        return NULL;
-    }
+    if (!found(&r, "episode", st)) return NULL;
     ep_episode *e = episode_from(m, r, 0, 0, scope);
     if (with_report) {
         e->report = unpack_hex(m, &homeward__episodes__v1__missing_report__descriptor, r, 0,
@@ -1156,48 +1178,58 @@ int ep_store_episode_list(hw_db *db, ep_mem *m, const ep_list_filter *f, const e
 
 /* ------------------------------------------------------------ roster */
 
-int ep_store_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
-                    ep_roster_entry ***out, size_t *n, hw_status *st)
+ep_home *ep_store_home_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
+                              ep_roster_entry ***out, size_t *n, hw_status *st)
 {
-    char a[24], b[24], c[24];
-    const char *p[] = {home_id, i64s(a, ep_window_90_days_start(now_ms)),
-                       i64s(b, ep_window_12_months_start(now_ms)), i64s(c, now_ms)};
-    /* The statement lives in home_roster() (migration 0003) so its plan is kept. */
-    hw_res *r = hw_db_exec(db,
-                           "SELECT * FROM home_roster($1::uuid, " TSP("$2") ", " TSP("$3") ", "
-                           TSP("$4") ")",
-                           4, p, st);
-    if (!r) return -1;
-    *n = (size_t)hw_res_rows(r);
+    const char *p[] = {home_id};
+    int64_t from90 = ep_window_90_days_start(now_ms), from12 = ep_window_12_months_start(now_ms);
+    if (from90 < from12) from90 = from12;
+    hw_res *r = hw_db_exec(
+        db,
+        "SELECT " HOME_COLS ","
+        "       l.child_id, l.first_name, l.last_name, l.date_of_birth, l.placement_id,"
+        "       l.placed_since_ms, l.reg41_status, l.episode_status, l.episode_id, l.risk_level,"
+        "       l.long_term, l.missing_at_ms, l.overdue_interviews, l.action_due_ms"
+        "  FROM homes h JOIN authorities a ON a.code = h.host_authority"
+        "  LEFT JOIN roster_lines l ON l.home_id = h.id"
+        " WHERE h.id = $1::uuid"
+        " ORDER BY l.last_name, l.first_name, l.child_id",
+        1, p, st);
+    if (!found(&r, "home", st)) return NULL;
+    int rows = hw_res_rows(r);
+    ep_home *h = home_from(m, r);
+    *n = hw_res_isnull(r, 0, 8) ? 0 : (size_t)rows;
     *out = ep_alloc(m, (*n ? *n : 1) * sizeof **out);
     for (int i = 0; i < (int)*n; i++) {
         ep_roster_entry *e = ep_alloc(m, sizeof *e);
         homeward__episodes__v1__roster_entry__init(e);
-        e->child_id = col(m, r, i, 0);
-        e->first_name = col(m, r, i, 1);
-        e->last_name = col(m, r, i, 2);
-        e->date_of_birth = col(m, r, i, 3);
-        e->placement_id = col(m, r, i, 4);
-        int64_t starts = col_ms(r, i, 5);
+        e->child_id = col(m, r, i, 8);
+        e->first_name = col(m, r, i, 9);
+        e->last_name = col(m, r, i, 10);
+        e->date_of_birth = col(m, r, i, 11);
+        e->placement_id = col(m, r, i, 12);
+        int64_t starts = col_ms(r, i, 13);
         e->placed_since = ep_ts(m, starts);
-        enum ep_reg41 stored = ep_reg41_parse(hw_res_get(r, i, 6));
+        enum ep_reg41 stored = ep_reg41_parse(hw_res_get(r, i, 14));
         e->reg41_status = (Homeward__Episodes__V1__Reg41Status)(
             stored == EP_REG41_NOT_REQUIRED
                 ? EP_REG41_NOT_REQUIRED
                 : ep_reg41_status(true, stored == EP_REG41_SUBMITTED, starts, now_ms));
-        e->current_status = (Homeward__Episodes__V1__EpisodeStatus)ep_status_parse(hw_res_get(r, i, 7));
-        e->open_episode_id = col(m, r, i, 8);
-        e->risk_level = col(m, r, i, 9);
-        e->long_term = hw_res_bool(r, i, 10);
-        e->missing_90_days = (int32_t)hw_res_int(r, i, 11);
-        e->repeat_missing = ep_is_repeat_missing((int)hw_res_int(r, i, 12));
-        e->overdue_interviews = (int32_t)hw_res_int(r, i, 13);
-        e->open_meeting_actions = (int32_t)hw_res_int(r, i, 14);
-        e->overdue_meeting_actions = (int32_t)hw_res_int(r, i, 15);
+        e->current_status = (Homeward__Episodes__V1__EpisodeStatus)ep_status_parse(hw_res_get(r, i, 15));
+        e->open_episode_id = col(m, r, i, 16);
+        e->risk_level = col(m, r, i, 17);
+        e->long_term = hw_res_bool(r, i, 18);
+        /* The rolling windows and overdue actions as of now (migration 0005). */
+        const char *missing = hw_res_get(r, i, 19), *due = hw_res_get(r, i, 21);
+        e->missing_90_days = (int32_t)ms_array_count(missing, from90, now_ms);
+        e->repeat_missing = ep_is_repeat_missing(ms_array_count(missing, from12, now_ms));
+        e->overdue_interviews = (int32_t)hw_res_int(r, i, 20);
+        e->open_meeting_actions = (int32_t)ms_array_count(due, INT64_MIN, INT64_MAX);
+        e->overdue_meeting_actions = (int32_t)ms_array_count(due, INT64_MIN, now_ms);
         (*out)[i] = e;
     }
     hw_res_free(r);
-    return 0;
+    return h;
 }
 
 /* ------------------------------------------------------------ roster follow-ups */

@@ -177,8 +177,10 @@ int ep_store_episode_list(hw_db *db, ep_mem *m, const ep_list_filter *f, const e
                           hw_status *st);
 
 /* ---- roster (R-SPOC-1) ---- */
-int ep_store_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
-                    ep_roster_entry ***out, size_t *n, hw_status *st);
+/* The home (NOT_FOUND if none) and the lines of the children placed there
+ * now, as of now_ms, in one statement (the lines of migration 0005). */
+ep_home *ep_store_home_roster(hw_db *db, ep_mem *m, const char *home_id, int64_t now_ms,
+                              ep_roster_entry ***out, size_t *n, hw_status *st);
 
 /* ---- roster follow-ups from the other services' events (R-SPOC-1) ---- */
 /* Record what an interviews event says of a return interview: overdue

@@ -11,6 +11,7 @@ import threading
 import time
 import unittest
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
@@ -432,6 +433,46 @@ class Access(unittest.TestCase):
         rows = STACK.sql("SELECT subject, purpose FROM episodes.audit WHERE record_id = $1"
                          " AND purpose = 'locating a missing child'", self.child.id)
         self.assertEqual(rows, [('pc-1', 'locating a missing child')])
+
+    def test_R_SEC_2_concurrent_reads_each_audited_exactly(self):
+        # Reads' rows are written in shared commits (group commit): forty
+        # reads at once, each with its own reason, leave forty rows, each
+        # exactly as stated, with the caller's request id.
+        tag = rid()[:8]
+        purposes = [f'enquiry {tag} #{i}: "quoted", {{braced}}, back\\slash' for i in range(40)]
+
+        def read(i):
+            meta = STACK.metadata(W['officer'], purposes[i], request_id=f'{tag}-{i}')
+            return E.GetChild(pb.GetChildRequest(child_id=self.child.id), metadata=meta, timeout=10)
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            got = list(pool.map(read, range(40)))
+        self.assertEqual({c.id for c in got}, {self.child.id})
+        rows = STACK.sql("SELECT purpose, request_id, subject, record_type, action FROM episodes.audit"
+                         " WHERE record_id = $1 AND request_id LIKE $2 ORDER BY request_id",
+                         self.child.id, f'{tag}-%')
+        self.assertEqual(sorted(rows), sorted(
+            (purposes[i], f'{tag}-{i}', 'pc-1', 'child', '/homeward.episodes.v1.Episodes/GetChild')
+            for i in range(40)))
+
+    def test_R_SEC_2_no_audit_row_no_answer(self):
+        # When the audit row cannot be written the read shows nothing.
+        tag = rid()
+        STACK.sql('REVOKE INSERT ON episodes.audit FROM homeward_episodes')
+        try:
+            code, _ = status_of(E.GetChild, pb.GetChildRequest(child_id=self.child.id),
+                                metadata=md(W['officer'], tag), timeout=10)
+            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
+            code, _ = status_of(E.GetHomeRoster, pb.GetHomeRosterRequest(home_id=W['home_a']),
+                                metadata=md(W['spoc_a'], tag), timeout=10)
+            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
+        finally:
+            STACK.sql('GRANT INSERT ON episodes.audit TO homeward_episodes')
+        self.assertEqual(count('audit', 'purpose = $1', tag), 0)
+        got = E.GetChild(pb.GetChildRequest(child_id=self.child.id), metadata=md(W['officer'], tag),
+                         timeout=10)
+        self.assertEqual(got.id, self.child.id)
+        self.assertEqual(count('audit', 'purpose = $1', tag), 1)
 
 
 class RosterAndCounts(unittest.TestCase):

@@ -210,6 +210,128 @@ class RosterFollowUps(unittest.TestCase):
         self.assertEqual(before, after)
 
 
+def live_roster():
+    """The roster computed from the records now (migration 0003/0004's
+    computation, kept as home_roster_live), by child id."""
+    rows = STACK.sql(
+        "SELECT child_id, first_name, last_name, date_of_birth, placement_id, episode_status,"
+        " episode_id, risk_level, long_term, missing_90_days, missing_12_months,"
+        " overdue_interviews, open_actions, overdue_actions"
+        " FROM episodes.home_roster_live($1::uuid, now() - interval '90 days',"
+        " now() - interval '1 year', now())", W['home'])
+    return {r[0]: r for r in rows}
+
+
+def status_word(status):
+    if status == pb.EPISODE_STATUS_UNSPECIFIED:
+        return ''
+    return pb.EpisodeStatus.Name(status)[len('EPISODE_STATUS_'):].lower()
+
+
+class RosterLines(unittest.TestCase):
+    """R-SPOC-1: the roster is read from lines kept up to date by every
+    change (migration 0005), not computed on each read. After each kind of
+    change, the stored lines equal a fresh computation and what the SPOC is
+    shown equals the live computation the lines replaced."""
+
+    def assert_roster_is_live(self, step):
+        with self.subTest(step=step):
+            stale = STACK.sql(
+                "SELECT 'stale', l.child_id FROM episodes.roster_lines l"
+                " WHERE l.home_id = $1::uuid AND NOT EXISTS"
+                " (SELECT 1 FROM episodes.roster_lines_of(l.child_id) f WHERE f = l)"
+                " UNION ALL"
+                " SELECT 'missing', f.child_id FROM episodes.placements p"
+                " CROSS JOIN LATERAL episodes.roster_lines_of(p.child_id) f"
+                " WHERE p.home_id = $1::uuid AND p.ends_at IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM episodes.roster_lines l WHERE l = f)", W['home'])
+            self.assertEqual(stale, [])
+            shown = {c.child_id: c for c in
+                     call('GetHomeRoster', pb.GetHomeRosterRequest(home_id=W['home']),
+                          W['spoc']).homes[0].children}
+            live = live_roster()
+            self.assertEqual(set(shown), set(live))
+            for cid, r in live.items():
+                c = shown[cid]
+                self.assertEqual(
+                    (c.first_name, c.last_name, c.date_of_birth, c.placement_id,
+                     status_word(c.current_status), c.open_episode_id, c.risk_level, c.long_term,
+                     c.missing_90_days, c.repeat_missing, c.overdue_interviews,
+                     c.open_meeting_actions, c.overdue_meeting_actions),
+                    (r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] == 't', int(r[9]),
+                     int(r[10]) > 1, int(r[11]), int(r[12]), int(r[13])), cid)
+            return shown
+
+    def test_R_SPOC_1_R_DEF_4_lines_follow_every_change(self):
+        sw = STACK.token('social_worker', 'la-stoke', sub='sw-la-stoke')
+        a, a_ep = located_child('Juno')
+        self.assert_roster_is_live('located')
+
+        kit = call('UpsertChild', pb.UpsertChildRequest(request_id=rid(), child=pb.Child(
+            first_name='Kit', last_name='Fictional', date_of_birth='2011-06-01',
+            looked_after=True, responsible_authority='la-stoke')), sw)
+        call('UpsertPlacement', pb.UpsertPlacementRequest(request_id=rid(), placement=pb.Placement(
+            child_id=kit.id, home_id=W['home'], starts_at='2025-02-01T10:00:00Z',
+            placement_type="children's home", placing_authority='la-stoke')), sw)
+        self.assert_roster_is_live('placed')
+        ep = call('ReportMissing', pb.ReportMissingRequest(request_id=rid(), report=pb.MissingReport(
+            child_id=kit.id, last_seen_at=rfc3339(now_ms() - 3 * HOUR_MS),
+            last_seen_place='park', clothing='red coat', circumstances='did not return',
+            reporter_name='Carer One')), W['carer']).episode
+        shown = self.assert_roster_is_live('reported')
+        self.assertEqual(shown[kit.id].current_status, pb.EPISODE_STATUS_MISSING)
+
+        deliver('risk.level_changed', {'episode_id': ep.id, 'child_id': kit.id,
+                                       'level': 'high', 'scale_version': 'staffs-2019'})
+        self.assertEqual(self.assert_roster_is_live('risk')[kit.id].risk_level, 'high')
+
+        record = call('GetChild', pb.GetChildRequest(child_id=kit.id), sw)
+        record.first_name = 'Kitty'
+        call('UpsertChild', pb.UpsertChildRequest(request_id=rid(), child=record), sw)
+        self.assertEqual(self.assert_roster_is_live('renamed')[kit.id].first_name, 'Kitty')
+
+        action = {'action_id': rid(), 'meeting_id': rid(), 'child_id': a, 'home_id': W['home'],
+                  'owner_id': 'pc-1', 'owner_role': 'police_officer',
+                  'due_at': rfc3339(now_ms() + 2 * HOUR_MS), 'kind': 'intervention_level_1',
+                  'responsible_authority': 'la-stoke', 'force': 'force-staffs', 'chair_id': 'sw-1'}
+        deliver('meetings.action_added', action)
+        self.assert_roster_is_live('action added')
+        deliver('meetings.action_overdue', action)
+        self.assertEqual(self.assert_roster_is_live('action overdue')[a].overdue_meeting_actions, 1)
+        deliver('interviews.return_overdue', {'episode_id': a_ep, 'child_id': a,
+                                              'interview_id': rid()})
+        self.assertEqual(self.assert_roster_is_live('interview overdue')[a].overdue_interviews, 1)
+
+        # R-DEF-4: a second missing episode in 12 months makes Kit a repeat;
+        # one moved back beyond 90 days leaves the 90-day count.
+        STACK.sql("INSERT INTO episodes.episodes (child_id, placement_id, home_id, status,"
+                  " classification, was_missing, force, profile, responsible_authority,"
+                  " placing_authority, reported_by_id, reported_at, missing_since, closed_at)"
+                  " SELECT child_id, placement_id, home_id, 'closed', classification, true, force,"
+                  " profile, responsible_authority, placing_authority, 'test',"
+                  " now() - interval '200 days', now() - interval '200 days',"
+                  " now() - interval '199 days' FROM episodes.episodes WHERE id = $1::uuid", ep.id)
+        shown = self.assert_roster_is_live('earlier episode')
+        self.assertEqual((shown[kit.id].missing_90_days, shown[kit.id].repeat_missing), (1, True))
+        STACK.sql("UPDATE episodes.episodes SET reported_at = now() - interval '100 days'"
+                  " WHERE id = $1::uuid", ep.id)
+        self.assertEqual(self.assert_roster_is_live('moved back')[kit.id].missing_90_days, 0)
+
+        call('MarkLocated', pb.MarkLocatedRequest(request_id=rid(), episode_id=ep.id, located=pb.Located(
+            at=rfc3339(now_ms() - HOUR_MS), place='home', by='PC Demo',
+            how=pb.RETURN_METHOD_OWN_ACCORD)), W['officer'])
+        call('CloseEpisode', pb.CloseEpisodeRequest(request_id=rid(), episode_id=ep.id,
+                                                    reason='reviewed by the sergeant'),
+             STACK.token('lpt_sergeant', 'force-staffs', sub='sgt-1'))
+        shown = self.assert_roster_is_live('closed')
+        self.assertEqual((shown[kit.id].current_status, shown[kit.id].open_episode_id),
+                         (pb.EPISODE_STATUS_UNSPECIFIED, ''))
+
+        call('EndPlacement', pb.EndPlacementRequest(request_id=rid(), placement_id=shown[a].placement_id,
+                                                    reason='moved on'), sw)
+        self.assertNotIn(a, self.assert_roster_is_live('placement ended'))
+
+
 class EventFacts(unittest.TestCase):
     def test_R_RET_1_R_ESC_3_located_and_reported_carry_placement_type_and_host(self):
         """R-RET-1 needs the placement type; R-ESC-3 compares the placing
