@@ -4,7 +4,10 @@
 # statements run straight against Postgres with pgbench in the same run.
 #
 #   GetHomeRoster: h2load -c 50 -m 1 against the service (a SPOC's token,
-#     one home), pgbench -c 50 -M prepared with bench/episodes/roster.sql.
+#     one home), pgbench -c 50 -M prepared with bench/episodes/roster.sql
+#     (the statement the service runs: the ratio is against this), and again
+#     with bench/episodes/audit_row.sql appended (the read plus its audit row
+#     committed per read, for comparison with the service's group commit).
 #     Target: service >= 0.5 x direct throughput, p99 < 20 ms at 50 clients.
 #   ReportMissing: a Python grpcio client with 50 calls in flight, each a new
 #     request_id for a different child (h2load repeats one body, which would
@@ -130,6 +133,11 @@ PGB=("$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -D home="$HOME_ID" -D now_ms="
     >"$WORK/roster.pgbench" 2>&1) || { cat "$WORK/roster.pgbench" >&2; die "pgbench failed"; }
 d_rps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/roster.pgbench" | head -n 1)
 read -r d_p50 d_p99 d_n < <("$PY" "$HERE/tools.py" pgstats "$WORK"/roster_pg.*)
+cat "$HERE/roster.sql" "$HERE/audit_row.sql" >"$WORK/roster_audited.sql"
+(cd "$WORK" && "${PGB[@]}" -T "$SECONDS_" -f "$WORK/roster_audited.sql" --log --log-prefix=roster_pga \
+    "$SU_URL" >"$WORK/roster_audited.pgbench" 2>&1) || { cat "$WORK/roster_audited.pgbench" >&2; die "pgbench failed"; }
+a_rps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/roster_audited.pgbench" | head -n 1)
+read -r a_p50 a_p99 a_n < <("$PY" "$HERE/tools.py" pgstats "$WORK"/roster_pga.*)
 
 # ---- ReportMissing: the service (different children, new request ids)
 # Children the officer's force may see (R-SEC-1): placed in a force-staffs area.
@@ -155,6 +163,7 @@ printf '\nbench_episodes: %s clients, %s s per run, %s cores\n' "$CLIENTS" "$SEC
 printf '| call | path | req/s | p50 (ms) | p99 (ms) | requests |\n|---|---|---|---|---|---|\n'
 printf '| GetHomeRoster | service (h2load) | %.0f | %s | %s | %s |\n' "$s_rps" "$s_p50" "$s_p99" "$s_n"
 printf '| GetHomeRoster | direct (pgbench) | %.0f | %s | %s | %s |\n' "$d_rps" "$d_p50" "$d_p99" "$d_n"
+printf '| GetHomeRoster | direct + audit row per read (pgbench) | %.0f | %s | %s | %s |\n' "$a_rps" "$a_p50" "$a_p99" "$a_n"
 printf '| ReportMissing | service (grpcio) | %.0f | %s | %s | %s |\n' "$r_rps" "$r_p50" "$r_p99" "$r_ok"
 printf '| ReportMissing | direct (pgbench) | %.0f | %s | %s | %s |\n' "$rd_rps" "$rd_p50" "$rd_p99" "$rd_n"
 printf '\nGetHomeRoster service/direct throughput: %s (target >= 0.5), p99 %s ms (target < 20): %s\n' \
