@@ -193,7 +193,8 @@ int mt_create_meeting(hw_app *app, hw_db *db, const mt_new_meeting *nm, const mt
      * lead is told in writing, copied to the police missing person champion. */
     if (mt_level3_letter_needed(nm->kind, nm->placing_authority, nm->responsible_authority,
                                 host_authority)) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "child_id", nm->child_id,
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "child_id", nm->child_id,
+                              "episode_id", nm->episode_id ? nm->episode_id : "",
                               "meeting_id", id, "placing_authority", nm->placing_authority,
                               "responsible_authority",
                               nm->responsible_authority ? nm->responsible_authority : "",

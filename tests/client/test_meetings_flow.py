@@ -226,7 +226,7 @@ class Meetings(unittest.TestCase):
     def test_R_ESC_2_R_ESC_3_levels_and_the_letter_to_the_placing_authority(self):
         child = rid()
         for n in range(1, 10):
-            self.reported(child, n, placing='la-birmingham')
+            latest, _ = self.reported(child, n, placing='la-birmingham')
         kinds = [r[1] for r in self.meetings_of(child)]
         self.assertEqual(kinds, ['intervention_level_1', 'intervention_level_2',
                                  'intervention_level_3'])
@@ -241,6 +241,8 @@ class Meetings(unittest.TestCase):
         self.assertEqual(len(letters), 1)
         self.assertEqual(letters[0]['placing_authority'], 'la-birmingham')
         self.assertEqual(letters[0]['meeting_id'], l3.id)
+        # The letter names the episode that raised the level (its "most recent episode").
+        self.assertEqual((letters[0]['episode_id'], l3.episode_id), (latest, latest))
         self.reported(child, 10, placing='la-birmingham')
         self.assertEqual(len(self.meetings_of(child)), 3)
         # A child placed by its own authority gets no letter.

@@ -113,7 +113,7 @@ class NotificationsMore(unittest.TestCase):
         w = World('esc3', placing='la-wessex')
         meeting_id = rid()
         # The payload exactly as services/meetings/intake.c builds it.
-        payload = json.dumps({'child_id': w.child_id, 'meeting_id': meeting_id,
+        payload = json.dumps({'child_id': w.child_id, 'episode_id': '', 'meeting_id': meeting_id,
                               'placing_authority': 'la-wessex',
                               'responsible_authority': 'la-wessex',
                               'copy_to': 'missing_person_coordinator', 'force': 'force-staffs',
