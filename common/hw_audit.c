@@ -66,53 +66,38 @@ typedef struct audit_row {
     const char *f[8]; /* subject, roles, org, action, type, id, purpose, request_id (may be NULL) */
 } audit_row;
 
-/* The rows one commit writes. The readers whose rows it holds wait on its
- * condition variable; it is freed by whoever drops the last reference (the
- * auditor's, while it is open, and each waiting reader's). */
+/* Who to tell when a group's commit is over. */
+typedef struct audit_waiter {
+    hw_audit_done_fn done;
+    void *arg;
+} audit_waiter;
+
+/* The rows one commit writes, and whom to tell. */
 typedef struct audit_group {
     audit_row **rows;
     size_t n, cap;
-    int refs;
-    bool done;
-    hw_status result;
-    pthread_cond_t cv;
+    audit_waiter *waiters;
+    size_t n_waiters, cap_waiters;
 } audit_group;
 
-/* Group commit without a writer thread: the rows of reads that arrive while
- * a group is being written collect in the open group; when that write ends,
- * one of the open group's readers is woken to write it (the leader), so a
- * reader is woken once, by its own group's commit, and nothing changes hands
- * between threads just to write. */
+/* Group commit without a thread of its own: rows handed over while a group
+ * is being written collect in the open group; the thread that hands rows
+ * over when nobody is writing becomes the writer and writes groups until
+ * none is open, telling each group's readers as it goes. A reader is thus
+ * never woken just to be told, and nothing changes threads just to write. */
 struct hw_auditor {
     hw_pg_pool *pool;
     pthread_mutex_t lock;
     audit_group *open; /* collecting rows */
-    bool writing;      /* a leader is writing a group */
+    bool writing;      /* a thread is writing groups */
 };
 
-static audit_group *group_new(void)
+static void group_free(audit_group *g)
 {
-    audit_group *g = calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
-    g->refs = 1; /* the auditor's, until a leader takes it */
-    g->result = (hw_status)HW_STATUS_INIT;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    return g;
-}
-
-static void group_unref(audit_group *g)
-{
-    if (--g->refs > 0)
-        return;
     for (size_t i = 0; i < g->n; i++)
         free(g->rows[i]);
     free(g->rows);
-    pthread_cond_destroy(&g->cv);
+    free(g->waiters);
     free(g);
 }
 
@@ -207,32 +192,32 @@ out:
         free(col[c].b);
 }
 
-/* Called with the lock held and a->open set, no leader writing: take the
- * open group, write it unlocked, publish the result, wake its readers and one
- * reader of the group that filled meanwhile (the next leader). */
-static void lead(hw_auditor *a)
+/* Called with the lock held, a->open set and a->writing false: write groups
+ * until none is open, telling their readers (outside the lock). Returns with
+ * the lock held. */
+static void write_open_groups(hw_auditor *a)
 {
-    audit_group *g = a->open;
-    a->open = NULL;
     a->writing = true;
-    pthread_mutex_unlock(&a->lock);
+    while (a->open) {
+        audit_group *g = a->open;
+        a->open = NULL;
+        pthread_mutex_unlock(&a->lock);
 
-    hw_status st = HW_STATUS_INIT;
-    write_group(a, g, &st);
-    if (!hw_ok(&st))
-        hw_error("audit log: %zu read rows not written: %s %s", g->n, hw_code_name(st.code),
-                 st.message);
+        hw_status st = HW_STATUS_INIT;
+        write_group(a, g, &st);
+        if (!hw_ok(&st)) {
+            hw_error("audit log: %zu read rows not written: %s %s", g->n, hw_code_name(st.code),
+                     st.message);
+            hw_status_set(&st, HW_UNAVAILABLE,
+                          "the audit log could not be written, so nothing is shown: try again");
+        }
+        for (size_t i = 0; i < g->n_waiters; i++)
+            g->waiters[i].done(g->waiters[i].arg, &st);
+        group_free(g);
 
-    pthread_mutex_lock(&a->lock);
+        pthread_mutex_lock(&a->lock);
+    }
     a->writing = false;
-    g->done = true;
-    if (!hw_ok(&st))
-        hw_status_set(&g->result, HW_UNAVAILABLE,
-                      "the audit log could not be written, so nothing is shown: try again");
-    pthread_cond_broadcast(&g->cv);
-    group_unref(g); /* the auditor's reference, taken over from a->open */
-    if (a->open)
-        pthread_cond_signal(&a->open->cv);
 }
 
 hw_auditor *hw_auditor_create(hw_pg_pool *pool)
@@ -249,11 +234,10 @@ void hw_auditor_destroy(hw_auditor *a)
 {
     if (!a)
         return;
-    /* Rows left by readers that gave up waiting (their deadline passed)
-     * are still written. No reader is waiting: the server has stopped. */
+    /* Nothing should be waiting (the server has stopped); write it if so. */
     pthread_mutex_lock(&a->lock);
     if (a->open && !a->writing)
-        lead(a);
+        write_open_groups(a);
     pthread_mutex_unlock(&a->lock);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -283,21 +267,41 @@ static audit_row *row_new(int64_t at_ms, const char *const f[8])
     return r;
 }
 
-int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
-                   hw_status *st)
+/* Grow an array of elements of size sz to hold want; false on OOM. */
+static bool grow(void **arr, size_t *cap, size_t want, size_t sz)
 {
-    if (n == 0)
-        return 0;
-    if (!a)
-        return hw_status_set(st, HW_INTERNAL, "no audit writer");
+    if (want <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < want)
+        ncap *= 2;
+    void *n = realloc(*arr, ncap * sz);
+    if (!n)
+        return false;
+    *arr = n;
+    *cap = ncap;
+    return true;
+}
+
+void hw_audit_write_async(hw_auditor *a, const hw_audit_entry *entries, size_t n,
+                          hw_audit_done_fn done, void *arg)
+{
+    hw_status st = HW_STATUS_INIT;
+    if (n == 0) {
+        done(arg, &st);
+        return;
+    }
+    if (!a) {
+        hw_status_set(&st, HW_INTERNAL, "no audit writer");
+        done(arg, &st);
+        return;
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t at_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 
     audit_row **rows = calloc(n, sizeof *rows);
-    if (!rows)
-        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rows && i < n; i++) {
         const hw_audit_entry *e = &entries[i];
         const char *f[8] = {e->subject ? e->subject : "", e->roles ? e->roles : "",
                             e->org ? e->org : "", e->action ? e->action : "",
@@ -308,35 +312,79 @@ int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64
             for (size_t j = 0; j < i; j++)
                 free(rows[j]);
             free(rows);
-            return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+            rows = NULL;
         }
     }
 
     pthread_mutex_lock(&a->lock);
-    if (!a->open)
-        a->open = group_new();
-    audit_group *g = a->open;
-    if (g && g->n + n > g->cap) {
-        size_t ncap = g->cap ? g->cap : 64;
-        while (ncap < g->n + n)
-            ncap *= 2;
-        audit_row **nr = realloc(g->rows, ncap * sizeof *nr);
-        if (nr) {
-            g->rows = nr;
-            g->cap = ncap;
-        }
-    }
-    if (!g || g->n + n > g->cap) {
+    if (rows && !a->open)
+        a->open = calloc(1, sizeof *a->open);
+    audit_group *g = rows ? a->open : NULL;
+    if (!g || !grow((void **)&g->rows, &g->cap, g->n + n, sizeof *g->rows) ||
+        !grow((void **)&g->waiters, &g->cap_waiters, g->n_waiters + 1, sizeof *g->waiters)) {
         pthread_mutex_unlock(&a->lock);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; rows && i < n; i++)
             free(rows[i]);
         free(rows);
-        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+        hw_status_set(&st, HW_UNAVAILABLE, "out of memory writing the audit log");
+        done(arg, &st);
+        return;
     }
     memcpy(g->rows + g->n, rows, n * sizeof *rows);
     g->n += n;
     free(rows);
-    g->refs++;
+    g->waiters[g->n_waiters++] = (audit_waiter){done, arg};
+    if (!a->writing)
+        write_open_groups(a);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- waiting for it ---- */
+
+/* Shared by a waiting caller and the group's callback; the last frees it. */
+typedef struct audit_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int refs;
+    hw_status st;
+} audit_wait;
+
+static void wait_unref_unlock(audit_wait *w)
+{
+    bool last = --w->refs == 0;
+    pthread_mutex_unlock(&w->mu);
+    if (last) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+    }
+}
+
+static void wait_done(void *arg, const hw_status *st)
+{
+    audit_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    w->st = *st;
+    pthread_cond_signal(&w->cv);
+    wait_unref_unlock(w);
+}
+
+int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
+                   hw_status *st)
+{
+    audit_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    w->refs = 2; /* ours and the callback's */
+    hw_audit_write_async(a, entries, n, wait_done, w);
 
     if (wait_ms < 0 || wait_ms > 60000)
         wait_ms = 60000;
@@ -348,25 +396,32 @@ int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
+    pthread_mutex_lock(&w->mu);
     int rc = 0;
-    while (!g->done) {
-        if (!a->writing && a->open == g) {
-            lead(a); /* returns with the lock held and g done */
-            break;
-        }
-        if (rc == ETIMEDOUT)
-            break;
-        rc = pthread_cond_timedwait(&g->cv, &a->lock, &until);
-    }
+    while (!w->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
     int out = 0;
-    if (!g->done)
+    if (!w->done)
         out = hw_status_set(st, HW_DEADLINE_EXCEEDED,
                             "deadline exceeded while writing the audit log");
-    else if (!hw_ok(&g->result))
-        out = hw_status_set(st, g->result.code, "%s", g->result.message);
-    group_unref(g);
-    pthread_mutex_unlock(&a->lock);
+    else if (!hw_ok(&w->st))
+        out = hw_status_set(st, w->st.code, "%s", w->st.message);
+    wait_unref_unlock(w);
     return out;
+}
+
+/* Rows of what a read consulted, as hw_audit() would write them. */
+static hw_audit_entry *read_entries(hw_call *call, size_t n, const char *const *record_types,
+                                    const char *const *record_ids, char *roles, size_t roles_cap)
+{
+    const hw_principal *who = hw_call_principal(call);
+    roles_text(who, roles, roles_cap);
+    hw_audit_entry *e = calloc(n ? n : 1, sizeof *e);
+    for (size_t i = 0; e && i < n; i++)
+        e[i] = (hw_audit_entry){who->sub, roles, who->org, hw_call_method(call), record_types[i],
+                                record_ids[i], hw_call_purpose(call),
+                                hw_call_metadata(call, "x-request-id")};
+    return e;
 }
 
 int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
@@ -376,18 +431,27 @@ int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *re
         return -1;
     if (n == 0)
         return 0;
-    const hw_principal *who = hw_call_principal(call);
     char roles[HW_MAX_ROLES * 33 + 1];
-    roles_text(who, roles, sizeof roles);
-    hw_audit_entry *e = calloc(n, sizeof *e);
+    hw_audit_entry *e = read_entries(call, n, record_types, record_ids, roles, sizeof roles);
     if (!e)
         return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        e[i] = (hw_audit_entry){who->sub, roles, who->org, hw_call_method(call), record_types[i],
-                                record_ids[i], hw_call_purpose(call),
-                                hw_call_metadata(call, "x-request-id")};
     int64_t left = hw_call_ms_left(call);
     int rc = hw_audit_write(a, e, n, left > 0 ? left : 0, st);
     free(e);
     return rc;
+}
+
+int hw_audit_reads_async(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
+                         const char *const *record_ids, hw_audit_done_fn done, void *arg,
+                         hw_status *st)
+{
+    if (hw_audit_require_purpose(call, st) != 0)
+        return -1;
+    char roles[HW_MAX_ROLES * 33 + 1];
+    hw_audit_entry *e = read_entries(call, n, record_types, record_ids, roles, sizeof roles);
+    if (!e)
+        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
+    hw_audit_write_async(a, e, n, done, arg);
+    free(e);
+    return 0;
 }

@@ -23,20 +23,20 @@ int hw_audit_require_purpose(hw_call *call, hw_status *st);
 /* ---- Reads: audit rows written in groups ----
  *
  * A change audits inside its own transaction (hw_audit above). A read has
- * nothing else to commit, so a durable row per read would cost one WAL
- * flush per read. The auditor instead writes every read row waiting at that
- * moment with one INSERT, in one commit (group commit, written by one of the
- * waiting reads), and hw_audit_reads returns only once that commit has
- * succeeded: no record leaves the service before its audit row is durable
- * (R-SEC-2), and a read whose rows could not be written fails (UNAVAILABLE)
- * and shows nothing.
+ * nothing else to commit, so a durable row per read would cost a commit per
+ * read. The auditor instead writes every read row waiting at that moment
+ * with one INSERT, in one commit (group commit), on the thread of one of the
+ * reads: whoever hands rows over while nobody is writing writes groups until
+ * none is left. A read answers only once its rows are committed: no record
+ * leaves the service before its audit row is durable (R-SEC-2), and a read
+ * whose rows could not be written fails (UNAVAILABLE) and shows nothing.
  * Each row's time is the moment the read handed it over. */
 typedef struct hw_auditor hw_auditor;
 
 /* pool: where each group's connection comes from. NULL on out of memory. */
 hw_auditor *hw_auditor_create(hw_pg_pool *pool);
-/* Writes rows still waiting (of reads that gave up), then frees. Call once no
- * read is in hw_audit_reads. NULL ok. */
+/* Writes rows still waiting, then frees. Call once no read is handing rows
+ * over or waiting. NULL ok. */
 void hw_auditor_destroy(hw_auditor *a);
 
 /* One row, as hw_audit() would write it; request_id may be NULL. */
@@ -45,9 +45,18 @@ typedef struct hw_audit_entry {
         *request_id;
 } hw_audit_entry;
 
-/* Hand n rows to the group commit and wait up to wait_ms (at most 60 s) for
- * it: 0 once committed; -1 with DEADLINE_EXCEEDED (the rows are still
- * written later) or UNAVAILABLE (they could not be written). */
+/* Told once a group's commit is over: st OK (committed) or UNAVAILABLE. */
+typedef void (*hw_audit_done_fn)(void *arg, const hw_status *st);
+
+/* Hand n rows (copied) to the group commit and return; done(arg, st) runs
+ * exactly once, on whichever thread wrote the group: possibly this one,
+ * before this returns (it then may also write other reads' groups first).
+ * n == 0 calls done at once with OK. */
+void hw_audit_write_async(hw_auditor *a, const hw_audit_entry *entries, size_t n,
+                          hw_audit_done_fn done, void *arg);
+
+/* The same, waiting up to wait_ms (at most 60 s): 0 once committed; -1 with
+ * DEADLINE_EXCEEDED (the rows are still written) or UNAVAILABLE. */
 int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
                    hw_status *st);
 
@@ -57,5 +66,12 @@ int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64
  * or the rows could not be written (UNAVAILABLE). n == 0 returns at once. */
 int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
                    const char *const *record_ids, hw_status *st);
+
+/* The same without waiting, for a call answered later (hw_call_defer):
+ * -1 (st set, done never called) when the call has no x-purpose; otherwise
+ * 0, and done(arg, st) runs as for hw_audit_write_async. */
+int hw_audit_reads_async(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
+                         const char *const *record_ids, hw_audit_done_fn done, void *arg,
+                         hw_status *st);
 
 #endif

@@ -122,6 +122,7 @@ struct hw_call {
     bool close_in_send;               /* the batch in flight carries the close */
     bool closed, send_in_flight, md_sent, finish_requested, status_started, status_done;
     bool dead;                        /* a send failed: nothing more goes out */
+    bool deferred;                    /* a unary answer comes from hw_call_answer */
     hw__out_msg *q_head, *q_tail;
     size_t q_len;
     grpc_byte_buffer *sending;
@@ -781,6 +782,26 @@ static int hw__unpack(hw_call *c, ProtobufCMessage **req, hw_status *st)
 }
 
 /* On a worker: authenticate, unpack, run the handler, reply. */
+/* Pack a unary handler's answer (or its status) and finish the call. */
+static void hw__answer(hw_call *c, const ProtobufCMessage *resp, hw_status *st)
+{
+    const hw__route *r = c->route;
+    grpc_byte_buffer *bb = NULL;
+    if (hw_ok(st)) {
+        if (resp && resp->descriptor != r->output) {
+            hw_error("%s: handler returned a %s, expected %s", c->path,
+                     resp->descriptor->name, r->output->name);
+            hw_status_set(st, HW_INTERNAL, "internal error");
+        } else if (resp) {
+            bb = hw__pack(resp);
+        } else {
+            grpc_slice empty = grpc_empty_slice();
+            bb = grpc_raw_byte_buffer_create(&empty, 1);
+        }
+    }
+    hw__finish_status(c, bb, st);
+}
+
 static void hw__run(hw_call *c)
 {
     hw_server *s = c->srv;
@@ -818,20 +839,26 @@ static void hw__run(hw_call *c)
     }
     ProtobufCMessage *resp = NULL;
     r->method->unary(c, req, &resp, &st, r->svc_ctx);
-    grpc_byte_buffer *bb = NULL;
-    if (hw_ok(&st)) {
-        if (resp && resp->descriptor != r->output) {
-            hw_error("%s: handler returned a %s, expected %s", c->path,
-                     resp->descriptor->name, r->output->name);
-            hw_status_set(&st, HW_INTERNAL, "internal error");
-        } else if (resp) {
-            bb = hw__pack(resp);
-        } else {
-            grpc_slice empty = grpc_empty_slice();
-            bb = grpc_raw_byte_buffer_create(&empty, 1);
-        }
-    }
-    hw__finish_status(c, bb, &st);
+    pthread_mutex_lock(&c->mu);
+    bool deferred = c->deferred;
+    pthread_mutex_unlock(&c->mu);
+    if (!deferred) /* else hw_call_answer answers, perhaps already has */
+        hw__answer(c, resp, &st);
+}
+
+void hw_call_defer(hw_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->deferred = true;
+    c->internal++; /* released by hw_call_answer */
+    pthread_mutex_unlock(&c->mu);
+}
+
+void hw_call_answer(hw_call *c, const ProtobufCMessage *resp, const hw_status *st)
+{
+    hw_status copy = *st;
+    hw__answer(c, resp, &copy);
+    hw__drop(c, true);
 }
 
 static void *hw__worker(void *arg)

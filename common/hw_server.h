@@ -93,6 +93,12 @@ int64_t hw_call_ms_left(const hw_call *c);
 bool hw_call_cancelled(const hw_call *c);
 /* Set the request id for the call's log line. */
 void hw_call_set_request_id(hw_call *c, const char *request_id);
+/* Answer a unary call later, from any thread. The handler calls
+ * hw_call_defer and returns leaving *resp NULL and st OK; the answer goes
+ * when hw_call_answer(c, resp, st) is called, exactly once (resp is ignored
+ * unless st is OK). The call record and its arena stay valid until then. */
+void hw_call_defer(hw_call *c);
+void hw_call_answer(hw_call *c, const ProtobufCMessage *resp, const hw_status *st);
 void *hw_call_alloc(hw_call *c, size_t n);   /* zeroed; never NULL (aborts) */
 char *hw_call_strdup(hw_call *c, const char *s);
 char *hw_call_printf(hw_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -140,15 +140,36 @@ static void seen(req *x, const char *record_type, const char *record_id)
     x->seen_id[x->n_seen++] = record_id;
 }
 
+/* A read's answer, sent once its audit rows are committed. */
+typedef struct read_answer {
+    hw_call *call;
+    ProtobufCMessage *resp;
+} read_answer;
+
+static void read_audited(void *arg, const hw_status *st)
+{
+    read_answer *ra = arg;
+    hw_call_answer(ra->call, ra->resp, st);
+}
+
 /* Answer a read only once the audit rows of what it consulted are
- * committed; the connection goes back to the pool before that wait. */
+ * committed. The connection goes back to the pool first, and the worker
+ * does not wait: the call is answered by whichever thread writes the rows. */
 static void end_read(req *x, ProtobufCMessage *resp, ProtobufCMessage **out, hw_status *st)
 {
     hw_pg_release(x->db);
     x->db = NULL;
-    if (hw_ok(st) &&
-        hw_audit_reads(hw_app_auditor(x->app), x->call, x->n_seen, x->seen_type, x->seen_id, st) == 0)
+    if (!hw_ok(st) || hw_audit_require_purpose(x->call, st) != 0) return;
+    if (x->n_seen == 0) {
         *out = resp;
+        return;
+    }
+    read_answer *ra = ep_alloc(&x->m, sizeof *ra);
+    *ra = (read_answer){x->call, resp};
+    hw_call_defer(x->call);
+    if (hw_audit_reads_async(hw_app_auditor(x->app), x->call, x->n_seen, x->seen_type, x->seen_id,
+                             read_audited, ra, st) != 0)
+        hw_call_answer(x->call, NULL, st); /* not reached: the purpose was checked */
 }
 
 /* ------------------------------------------------------------ validation */
