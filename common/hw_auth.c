@@ -23,25 +23,35 @@
 #define HW_ES256_SIG_LEN 64
 #define HW_ES256_COORD_LEN 32
 
-/* Signatures already verified, by SHA-256 of "header.payload.signature".
- * An app sends the same token on every call until it expires; the ECDSA
- * verify is most of the cost of a small call, so it runs once per token.
- * Only the signature's verdict is remembered: alg, exp, nbf, iss, aud and
- * the claims are checked on every call as before. Direct-mapped: a newer
- * token takes the slot of an older one. */
-#define HW_SIG_CACHE_SLOTS 1024
+/* Tokens already verified, by SHA-256 of the whole token. An app sends the
+ * same token on every call until it expires; verifying it (base64, JSON and
+ * above all the ECDSA verify) was most of the cost of a small call. What a
+ * token says cannot change without changing its bytes, and the issuer and
+ * audience are fixed for an hw_auth, so only exp and nbf are checked again
+ * on each call against the clock. Direct-mapped: a newer token takes the
+ * slot of an older one. */
+#define HW_TOKEN_CACHE_SLOTS 1024
 #define HW_SHA256_LEN 32
 
-typedef struct hw_sig_cache {
+typedef struct hw_token_entry {
+    unsigned char digest[HW_SHA256_LEN];
+    bool used;
+    double exp, nbf;
+    bool has_nbf;
+    hw_principal who; /* homes owned by the entry */
+} hw_token_entry;
+
+typedef struct hw_token_cache {
     pthread_mutex_t lock;
-    unsigned char digest[HW_SIG_CACHE_SLOTS][HW_SHA256_LEN]; /* all-zero: empty */
-} hw_sig_cache;
+    hw_token_entry slot[HW_TOKEN_CACHE_SLOTS];
+} hw_token_cache;
 
 struct hw_auth {
     EVP_PKEY *pub;
+    EVP_MD *sha256;
     char issuer[256];
     char audience[256];
-    hw_sig_cache *cache; /* mutable behind a const hw_auth */
+    hw_token_cache *cache; /* mutable behind a const hw_auth */
 };
 
 bool hw_principal_has_role(const hw_principal *p, const char *role)
@@ -188,7 +198,9 @@ hw_auth *hw_auth_create(const char *pubkey_pem, const char *issuer,
         return NULL;
     }
     hw_auth *a = calloc(1, sizeof *a);
-    if (a && !(a->cache = calloc(1, sizeof *a->cache))) {
+    if (a && (!(a->cache = calloc(1, sizeof *a->cache)) ||
+              !(a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))) {
+        free(a->cache);
         free(a);
         a = NULL;
     }
@@ -208,8 +220,11 @@ void hw_auth_free(hw_auth *a)
 {
     if (!a)
         return;
+    for (int i = 0; i < HW_TOKEN_CACHE_SLOTS; i++)
+        free(a->cache->slot[i].who.homes);
     pthread_mutex_destroy(&a->cache->lock);
     free(a->cache);
+    EVP_MD_free(a->sha256);
     EVP_PKEY_free(a->pub);
     free(a);
 }
@@ -373,6 +388,68 @@ out:
     return rc;
 }
 
+static hw_token_entry *cache_slot(const hw_auth *a, const unsigned char *digest)
+{
+    return &a->cache->slot[((size_t)digest[0] << 8 | digest[1]) % HW_TOKEN_CACHE_SLOTS];
+}
+
+/* 0 (out filled) when the token was verified before and its time claims hold
+ * now; -1 (err set, out zeroed) when they do not; -2 when it is not known. */
+static int cache_lookup(const hw_auth *a, const unsigned char *digest, int64_t now_s,
+                        hw_principal *out, char *err, size_t errlen)
+{
+    int rc = -2;
+    char (*homes)[HW_HOME_ID_MAX] = NULL;
+    pthread_mutex_lock(&a->cache->lock);
+    hw_token_entry *e = cache_slot(a, digest);
+    if (e->used && memcmp(e->digest, digest, HW_SHA256_LEN) == 0) {
+        if (e->exp + HW_JWT_LEEWAY_S < (double)now_s) {
+            snprintf(err, errlen, "token: expired");
+            rc = -1;
+        } else if (e->has_nbf && e->nbf - HW_JWT_LEEWAY_S > (double)now_s) {
+            snprintf(err, errlen, "token: not valid yet (nbf)");
+            rc = -1;
+        } else if (e->who.n_homes > 0 &&
+                   !(homes = malloc((size_t)e->who.n_homes * sizeof *homes))) {
+            rc = -2; /* out of memory: verify it the long way */
+        } else {
+            *out = e->who;
+            out->homes = homes;
+            if (homes)
+                memcpy(homes, e->who.homes, (size_t)e->who.n_homes * sizeof *homes);
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&a->cache->lock);
+    if (rc == -1)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+static void cache_store(const hw_auth *a, const unsigned char *digest, json_t *claims,
+                        const hw_principal *who)
+{
+    char (*homes)[HW_HOME_ID_MAX] = NULL;
+    if (who->n_homes > 0) {
+        homes = malloc((size_t)who->n_homes * sizeof *homes);
+        if (!homes)
+            return; /* not remembered: verified again next time */
+        memcpy(homes, who->homes, (size_t)who->n_homes * sizeof *homes);
+    }
+    json_t *nbf = json_object_get(claims, "nbf");
+    pthread_mutex_lock(&a->cache->lock);
+    hw_token_entry *e = cache_slot(a, digest);
+    free(e->who.homes);
+    memcpy(e->digest, digest, HW_SHA256_LEN);
+    e->used = true;
+    e->exp = json_number_value(json_object_get(claims, "exp"));
+    e->has_nbf = nbf != NULL;
+    e->nbf = nbf ? json_number_value(nbf) : 0;
+    e->who = *who;
+    e->who.homes = homes;
+    pthread_mutex_unlock(&a->cache->lock);
+}
+
 int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
                    hw_principal *out, char *err, size_t errlen)
 {
@@ -390,6 +467,17 @@ int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', n - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot1 || !dot2 || memchr(dot2 + 1, '.', n - (size_t)(dot2 + 1 - token)))
         HW__FAIL("token: not a compact JWS (three dot-separated parts)");
+
+    /* 0. A token verified before: only the clock is checked again. */
+    unsigned char digest[HW_SHA256_LEN];
+    unsigned int digest_len = 0;
+    bool hashed = EVP_Digest(token, n, digest, &digest_len, a->sha256, NULL) == 1 &&
+                  digest_len == HW_SHA256_LEN;
+    if (hashed) {
+        int known = cache_lookup(a, digest, now_s, out, err, errlen);
+        if (known >= 0)
+            return known;
+    }
 
     /* 1. The header, and the algorithm pinned, before any cryptography. */
     hdr_raw = hw__b64url_decode(token, (size_t)(dot1 - token), &hdr_len);
@@ -415,25 +503,8 @@ int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
         HW__FAIL("token: signature is not base64url");
     if (sig_len != HW_ES256_SIG_LEN)
         HW__FAIL("token: signature has the wrong length for ES256");
-    unsigned char digest[HW_SHA256_LEN];
-    unsigned int digest_len = 0;
-    bool known = false;
-    if (EVP_Digest(token, n, digest, &digest_len, EVP_sha256(), NULL) == 1 &&
-        digest_len == HW_SHA256_LEN) {
-        size_t slot = ((size_t)digest[0] << 8 | digest[1]) % HW_SIG_CACHE_SLOTS;
-        pthread_mutex_lock(&a->cache->lock);
-        known = memcmp(a->cache->digest[slot], digest, HW_SHA256_LEN) == 0;
-        pthread_mutex_unlock(&a->cache->lock);
-        if (!known) {
-            if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig))
-                HW__FAIL("token: bad signature");
-            pthread_mutex_lock(&a->cache->lock);
-            memcpy(a->cache->digest[slot], digest, HW_SHA256_LEN);
-            pthread_mutex_unlock(&a->cache->lock);
-        }
-    } else if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig)) {
+    if (!hw__es256_verify(a->pub, token, (size_t)(dot2 - token), sig))
         HW__FAIL("token: bad signature");
-    }
 
     /* 3. Only now read the claims: they are signed by our issuer. */
     body_raw = hw__b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &body_len);
@@ -443,6 +514,8 @@ int hw_auth_verify(const hw_auth *a, const char *token, int64_t now_s,
     if (!claims)
         HW__FAIL("token: payload is not JSON");
     rc = hw__check_claims(a, claims, now_s, out, err, errlen);
+    if (rc == 0 && hashed)
+        cache_store(a, digest, claims, out);
 out:
     /* A refused token leaves an empty principal with nothing allocated. */
     if (rc != 0 && out)

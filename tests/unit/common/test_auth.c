@@ -329,8 +329,8 @@ static void test_tampered_payload_refused(void **state)
     free(c);
 }
 
-/* A token's verified signature is remembered (the ECDSA verify runs once per
- * token), but everything else is checked on every call, and a token that
+/* A verified token is remembered (the ECDSA verify and the parsing run once
+ * per token), but exp and nbf are checked on every call, and a token that
  * differs in any byte is verified afresh. */
 static void test_remembered_signature_still_checks_time_and_bytes(void **state)
 {
@@ -367,6 +367,19 @@ static void test_remembered_signature_still_checks_time_and_bytes(void **state)
     /* And the genuine token is still accepted afterwards. */
     assert_int_equal(hw_auth_verify(k->auth, t, NOW, &p, err, sizeof err), 0);
     hw_principal_release(&p);
+    /* A remembered token with nbf, before nbf (less the 30 s leeway). */
+    char *c3 = claims_with(GOOD_EXP ",\"nbf\":1800000000", ISS, "\"" AUD "\"", GOOD_REST);
+    char *t3 = hw_jwt_mint_es256(k->priv_pem, c3, err, sizeof err);
+    assert_non_null(t3);
+    assert_int_equal(hw_auth_verify(k->auth, t3, NOW, &p, err, sizeof err), 0);
+    hw_principal_release(&p);
+    assert_int_equal(hw_auth_verify(k->auth, t3, NOW - 31, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not valid yet"));
+    assert_int_equal(hw_auth_verify(k->auth, t3, NOW - 29, &p, err, sizeof err), 0);
+    assert_string_equal(p.homes[1], "home-9");
+    hw_principal_release(&p);
+    free(t3);
+    free(c3);
     free(other);
     free(bent);
     free(forged);
