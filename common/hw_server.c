@@ -892,8 +892,9 @@ static void hw__enqueue_work(hw_server *s, hw_call *c)
     else
         s->work_head = c;
     s->work_tail = c;
-    pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->wmu);
+    /* After unlocking: a worker woken under the lock would only block on it. */
+    pthread_cond_signal(&s->wcv);
 }
 
 /* Copy what the call needs from the core's request into the arena. */
