@@ -18,7 +18,8 @@
 # Data is bulk-loaded with generate_series (bench/episodes/load.sql). Needs
 # build/homeward-episodes and build/hwctl (`./homeward bench` builds them).
 # Environment: HW_BUILD_DIR (default build), HW_BENCH_EP_PG_PORT 25521,
-# HW_BENCH_EP_REDIS_PORT 25522, HW_BENCH_EP_PORT 25523, HW_BENCH_SECONDS 15,
+# HW_BENCH_EP_REDIS_PORT 25522, HW_BENCH_EP_PORT 25523, HW_BENCH_EP_WORKERS 4 (the
+# service's default handler threads), HW_BENCH_SECONDS 15,
 # HW_BENCH_REPORTS 3000.
 set -euo pipefail
 
@@ -65,7 +66,7 @@ openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem" 2>/dev/null
 "$STACK" redis-start "$STATE/redis" "$REDIS_PORT" >/dev/null
 DB="127.0.0.1:$PG_PORT/homeward"
 SU_URL="postgresql://postgres@$DB"
-env HOMEWARD_LISTEN="127.0.0.1:$PORT" HOMEWARD_WORKERS=${HW_BENCH_EP_WORKERS:-32} \
+env HOMEWARD_LISTEN="127.0.0.1:$PORT" HOMEWARD_WORKERS=${HW_BENCH_EP_WORKERS:-4} \
     DATABASE_URL="postgresql://homeward_episodes@$DB" MIGRATE_DATABASE_URL="postgresql://homeward_owner@$DB" \
     DB_RUNTIME_ROLE=homeward_episodes REDIS_ADDR="127.0.0.1:$REDIS_PORT" \
     JWT_PUBLIC_KEY_FILE="$WORK/pub.pem" JWT_ISSUER=homeward-dev JWT_AUDIENCE=homeward \
