@@ -455,6 +455,31 @@ class Access(unittest.TestCase):
             (purposes[i], f'{tag}-{i}', 'pc-1', 'child', '/homeward.episodes.v1.Episodes/GetChild')
             for i in range(40)))
 
+    def test_R_SEC_2_read_given_up_while_its_audit_row_waits(self):
+        # The audit table is locked, so the read's row cannot be committed; the
+        # caller's deadline passes first and it gets nothing. Once the lock
+        # goes the row is written (the record was read), the late answer goes
+        # nowhere, and the service goes on answering.
+        tag = rid()
+        holder = threading.Thread(target=STACK.sql, args=(
+            'BEGIN; LOCK TABLE episodes.audit IN EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;',))
+        holder.start()
+        try:
+            time.sleep(0.5)
+            code, _ = status_of(E.GetChild, pb.GetChildRequest(child_id=self.child.id),
+                                metadata=md(W['officer'], tag), timeout=0.8)
+            self.assertEqual(code, grpc.StatusCode.DEADLINE_EXCEEDED)
+        finally:
+            holder.join()
+        deadline = time.time() + 10
+        while count('audit', 'purpose = $1', tag) == 0 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(count('audit', 'purpose = $1', tag), 1)
+        got = E.GetChild(pb.GetChildRequest(child_id=self.child.id), metadata=md(W['officer'], tag),
+                         timeout=10)
+        self.assertEqual(got.id, self.child.id)
+        self.assertEqual(count('audit', 'purpose = $1', tag), 2)
+
     def test_R_SEC_2_no_audit_row_no_answer(self):
         # When the audit row cannot be written the read shows nothing.
         tag = rid()
