@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "hw_log.h"
+#include "hw_time.h"
 
 /* "role1,role2" of the caller. */
 static void roles_text(const hw_principal *who, char *roles, size_t cap)
@@ -378,24 +379,13 @@ int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64
     if (!w)
         return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    hw_cond_init_monotonic(&w->cv);
     w->refs = 2; /* ours and the callback's */
     hw_audit_write_async(a, entries, n, wait_done, w);
 
     if (wait_ms < 0 || wait_ms > 60000)
         wait_ms = 60000;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (wait_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = hw_monotonic_after_ms(wait_ms);
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     while (!w->done && rc != ETIMEDOUT)

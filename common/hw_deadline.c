@@ -513,14 +513,7 @@ static int hw__poll_once(hw_scheduler *s) {
 
 /* Wait up to ms or until stopped; true if stopping. */
 static bool hw__sleep(hw_scheduler *s, int ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = hw_monotonic_after_ms(ms);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) break;
@@ -573,12 +566,7 @@ hw_scheduler *hw_scheduler_create(hw_pg_pool *pool, hw_redis *redis, const hw_sc
     hw__lua_init(&s->release, RELEASE_LUA);
     hw__lua_init(&s->rearm, REARM_LUA);
 
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0) goto out_free;
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc != 0) goto out_free;
+    if (hw_cond_init_monotonic(&s->cv) != 0) goto out_free;
     if (pthread_mutex_init(&s->mu, NULL) != 0) goto out_destroy_cond;
     return s;
 

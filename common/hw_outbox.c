@@ -196,14 +196,7 @@ static void *relay_main(void *arg)
             r->kicked = false;
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)(wait_ms / 1000);
-        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = hw_monotonic_after_ms(wait_ms);
         while (!r->kicked && !r->stopping) {
             if (pthread_cond_timedwait(&r->wake, &r->lock, &until) != 0)
                 break;
@@ -260,11 +253,7 @@ hw_relay *hw_relay_start(hw_pg_pool *pool, const char *source, const char *subsc
     if (parse_subscribers(r, subscribers) != 0)
         goto out_free_relay;
     pthread_mutex_init(&r->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    hw_cond_init_monotonic(&r->wake);
     if (pthread_create(&r->thread, NULL, relay_main, r) != 0)
         goto out_destroy_sync;
     if (r->n_subs == 0)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hw_log.h"
+#include "hw_time.h"
 
 /* Statements each connection keeps prepared on its session. Past the cap a
  * statement runs unprepared (PQexecParams) rather than evicting, so a
@@ -433,11 +434,7 @@ hw_pg_pool *hw_pg_pool_create(const char *conninfo, const char *schema, int size
         goto out_free_pool;
     p->size = size;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->freed, &ca);
-    pthread_condattr_destroy(&ca);
+    hw_cond_init_monotonic(&p->freed);
     for (int i = 0; i < size; i++)
         p->slots[i].pool = p;
 
@@ -516,15 +513,7 @@ hw_db *hw_pg_acquire(hw_pg_pool *p, int64_t timeout_ms, hw_status *st)
 {
     if (timeout_ms < 0)
         timeout_ms = 0;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    int64_t add = timeout_ms > 86400000 ? 86400000 : timeout_ms;
-    until.tv_sec += (time_t)(add / 1000);
-    until.tv_nsec += (long)(add % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = hw_monotonic_after_ms(timeout_ms > 86400000 ? 86400000 : timeout_ms);
 
     pthread_mutex_lock(&p->lock);
     hw_db *db;

@@ -36,6 +36,7 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "hw_log.h"
+#include "hw_time.h"
 
 /* Two pollers: one can accept while the other packs a health reply or
  * runs a stream's close callback; more buys nothing on small machines. */
@@ -1173,11 +1174,7 @@ hw_server *hw_server_create(const hw_server_opts *opts, char *err, size_t errlen
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
     pthread_cond_init(&s->wcv, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    hw_cond_init_monotonic(&s->cv);
     s->sync_ready = true;
     if (hw__add_health_name(s, s->name) != 0)
         goto out_free_server;
@@ -1337,16 +1334,7 @@ out_destroy_core:
  * which can be before the last calls are released. */
 static void hw__wait_drained(hw_server *s, int timeout_ms, bool need_tag)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec until = hw_monotonic_after_ms(timeout_ms);
     pthread_mutex_lock(&s->mu);
     while (atomic_load(&s->live_calls) > 0 || (need_tag && !s->shutdown_tag_seen)) {
         if (timeout_ms < 0)

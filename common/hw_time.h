@@ -12,12 +12,20 @@
 #ifndef HW_TIME_H
 #define HW_TIME_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct hw_date { int y, m, d; } hw_date;
 
 int64_t hw_now_ms(void);                 /* wall clock; see hw_clock_* */
+
+/* Waits that must not jump with the wall clock: a condition variable timed
+ * on CLOCK_MONOTONIC (0 or an errno value), and the CLOCK_MONOTONIC instant
+ * ms from now (a negative ms counts as 0) for its pthread_cond_timedwait. */
+int hw_cond_init_monotonic(pthread_cond_t *cv);
+struct timespec hw_monotonic_after_ms(int64_t ms);
 /* Injectable clock for tests: HOMEWARD_CLOCK_OFFSET_MS (env) is added to
  * the wall clock when set; hw_clock_set_offset overrides. */
 void hw_clock_set_offset(int64_t offset_ms);
