@@ -109,6 +109,7 @@ struct hw_scheduler {
     pthread_cond_t cv;
     bool stop;
     bool running;
+    bool first_rearm_done; /* the poller's re-arm on start has been tried */
     pthread_t thread;
 };
 
@@ -538,6 +539,12 @@ static void *hw__poller(void *arg) {
             rearm_failing = n < 0;
             /* Retry a failed re-arm soon rather than after a full interval. */
             next_rearm = hw__mono_ms() + (n >= 0 ? s->rearm_ms : s->poll_ms * 5);
+            pthread_mutex_lock(&s->mu);
+            if (!s->first_rearm_done) {
+                s->first_rearm_done = true;
+                pthread_cond_broadcast(&s->cv);
+            }
+            pthread_mutex_unlock(&s->mu);
         }
         int n = hw__poll_once(s);
         if (n == HW_CLAIM_BATCH) continue;  /* more may be due */
@@ -606,8 +613,16 @@ int hw_scheduler_start(hw_scheduler *s) {
         return 0;
     }
     s->stop = false;
+    s->first_rearm_done = false;
     int rc = pthread_create(&s->thread, NULL, hw__poller, s);
     if (rc == 0) s->running = true;
+    /* Return once the re-arm on start has been tried (a few ms; at most 5 s):
+     * a schedule or cancel made after start is then never overtaken by
+     * that re-arm's view of Postgres from before it. */
+    struct timespec until = hw_monotonic_after_ms(5000);
+    while (rc == 0 && !s->first_rearm_done &&
+           pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT) {
+    }
     pthread_mutex_unlock(&s->mu);
     if (rc != 0) {
         hw_error("deadlines: cannot start poller: %s", strerror(rc));

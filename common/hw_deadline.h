@@ -42,6 +42,8 @@ hw_scheduler *hw_scheduler_create(hw_pg_pool *pool, hw_redis *redis,
                                   const hw_scheduler_opts *opts);
 /* Register before hw_scheduler_start. */
 void hw_scheduler_on(hw_scheduler *s, const char *kind, hw_deadline_fn fn, void *arg);
+/* Start the poller; returns once its re-arm from Postgres on start has been
+ * tried (at most 5 s). */
 int hw_scheduler_start(hw_scheduler *s);
 void hw_scheduler_stop(hw_scheduler *s);
 void hw_scheduler_destroy(hw_scheduler *s);
