@@ -71,14 +71,15 @@ static void abandon(req *x)
     x->db = NULL;
 }
 
-/* Begin a mutating call: 1 = a repeat (*resp is the first answer, all done),
- * 0 = go ahead, -1 = failed (st set). */
+/* Begin a mutating call: 1 = a repeat (*out is the first answer, all done),
+ * 0 = go ahead, -1 = failed (st set). The handler returns unless 0. */
 static int begin_write(req *x, const char *request_id, const ProtobufCMessageDescriptor *rd,
-                       ProtobufCMessage **resp, hw_status *st)
+                       ProtobufCMessage **out, hw_status *st)
 {
     hw_call_set_request_id(x->call, request_id);
     if (acquire(x, st) != 0) return -1;
-    int rc = hw_idem_begin(x->db, x->call, request_id, rd, resp, st);
+    ProtobufCMessage *first = NULL;
+    int rc = hw_idem_begin(x->db, x->call, request_id, rd, &first, st);
     if (rc < 0) {
         abandon(x);
         return -1;
@@ -88,6 +89,7 @@ static int begin_write(req *x, const char *request_id, const ProtobufCMessageDes
         if (hw_db_commit(x->db, &ignore) != 0) hw_db_rollback(x->db);
         hw_pg_release(x->db);
         x->db = NULL;
+        *out = first;
         return 1;
     }
     return 0;
@@ -342,6 +344,18 @@ static ProtobufCMessage *episode_response(req *x, const char *id, hw_status *st)
     return &r->base;
 }
 
+
+/* Finish a change to an episode: answer with the episode as it now is. */
+static void end_episode_write(req *x, const char *request_id, const char *episode_id,
+                              ProtobufCMessage **out, hw_status *st)
+{
+    ProtobufCMessage *r = episode_response(x, episode_id, st);
+    if (r)
+        end_write(x, request_id, r, out, st);
+    else
+        abandon(x);
+}
+
 /* ------------------------------------------------------------ children */
 
 static void h_upsert_child(hw_call *call, const ProtobufCMessage *rm, ProtobufCMessage **out,
@@ -372,12 +386,8 @@ static void h_upsert_child(hw_call *call, const ProtobufCMessage *rm, ProtobufCM
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
 
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__child__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id, &homeward__episodes__v1__child__descriptor, out, st) != 0)
         return;
-    }
     char *auth_force = NULL;
     if (!empty(c->responsible_authority) &&
         ep_store_authority(x.db, c->responsible_authority, &x.m, NULL, &auth_force, st) != 0) {
@@ -471,12 +481,8 @@ static void h_upsert_home(hw_call *call, const ProtobufCMessage *rm, ProtobufCMe
         need(st, "home.host_authority", h->host_authority);
     }
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__home__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id, &homeward__episodes__v1__home__descriptor, out, st) != 0)
         return;
-    }
     char *force = NULL;
     if (ep_store_authority(x.db, h->host_authority, &x.m, NULL, &force, st) != 0) {
         if (st->code == HW_NOT_FOUND) {
@@ -544,12 +550,9 @@ static void h_upsert_placement(hw_call *call, const ProtobufCMessage *rm, Protob
     }
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__placement__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__placement__descriptor, out, st) != 0)
         return;
-    }
     ep_scope cs;
     ep_child *child = ep_store_child_get(x.db, &x.m, p->child_id, 0, NULL, &cs, st);
     if (!child) goto out_abandon;
@@ -636,12 +639,9 @@ static void h_end_placement(hw_call *call, const ProtobufCMessage *rm, ProtobufC
     instant(st, "ends_at", in->ends_at, false, false, &ends);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__placement__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__placement__descriptor, out, st) != 0)
         return;
-    }
     ep_scope ps;
     int64_t starts = 0;
     ep_placement *p = ep_store_placement_get(x.db, &x.m, in->placement_id, &ps, &starts, st);
@@ -692,12 +692,9 @@ static void h_submit_reg41(hw_call *call, const ProtobufCMessage *rm, ProtobufCM
     }
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__placement__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__placement__descriptor, out, st) != 0)
         return;
-    }
     ep_scope ps;
     ep_placement *p = ep_store_placement_get(x.db, &x.m, f->placement_id, &ps, NULL, st);
     if (!p) goto out_abandon;
@@ -849,13 +846,9 @@ static void h_report_missing(hw_call *call, const ProtobufCMessage *rm, Protobuf
     validate_report(st, in->report, true, &last_seen);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id,
-                         &homeward__episodes__v1__report_missing_response__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__report_missing_response__descriptor, out, st) != 0)
         return;
-    }
     /* Everything the records hold, special categories included: the stored
      * report is complete; what each reader sees is filtered on the way out. */
     ep_child *c = child_for(&x, in->report->child_id, EP_SPECIAL_ALL, st);
@@ -937,13 +930,9 @@ static void h_record_absence(hw_call *call, const ProtobufCMessage *rm, Protobuf
     need(st, "believed_location", in->believed_location);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_child *c = child_for(&x, in->child_id, 0, st);
     if (!c) goto out_abandon;
     const ep_placement *p = c->current_placement;
@@ -989,9 +978,7 @@ static void h_record_absence(hw_call *call, const ProtobufCMessage *rm, Protobuf
     if (episode_changed(&x, id, since, "absent", text, in->believed_location,
                         "episodes.absence_recorded", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, id, out, st);
     return;
 out_abandon:
     abandon(&x);
@@ -1010,13 +997,9 @@ static void h_add_absence_log(hw_call *call, const ProtobufCMessage *rm, Protobu
     need(st, "decision", in->decision);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     if ((enum ep_status)e->status != EP_ABSENT) {
@@ -1028,9 +1011,7 @@ static void h_add_absence_log(hw_call *call, const ProtobufCMessage *rm, Protobu
                                 in->risk_assessment, in->decision);
     if (episode_changed(&x, e->id, at, "absence_log", text, "", "episodes.updated", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, e->id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, e->id, out, st);
     return;
 out_abandon:
     abandon(&x);
@@ -1048,13 +1029,9 @@ static void h_convert_absence(hw_call *call, const ProtobufCMessage *rm, Protobu
     validate_report(st, in->report, false, &last_seen);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id,
-                         &homeward__episodes__v1__report_missing_response__descriptor, &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__report_missing_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     if (!empty(in->report->child_id) && strcmp(in->report->child_id, e->child_id) != 0) {
@@ -1114,13 +1091,9 @@ static void h_update_episode(hw_call *call, const ProtobufCMessage *rm, Protobuf
     instant(st, "occurred_at", in->occurred_at, false, true, &at);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     if ((enum ep_status)e->status == EP_CLOSED) {
@@ -1133,9 +1106,7 @@ static void h_update_episode(hw_call *call, const ProtobufCMessage *rm, Protobuf
     if (episode_changed(&x, e->id, at >= 0 ? at : hw_now_ms(), kind, in->text, in->place,
                         "episodes.updated", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, e->id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, e->id, out, st);
     return;
 out_abandon:
     abandon(&x);
@@ -1152,13 +1123,9 @@ static void h_assign_officer(hw_call *call, const ProtobufCMessage *rm, Protobuf
     need(st, "officer_id", in->officer_id);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     if ((enum ep_status)e->status == EP_CLOSED) {
@@ -1170,9 +1137,7 @@ static void h_assign_officer(hw_call *call, const ProtobufCMessage *rm, Protobuf
     if (ep_store_episode_assign(x.db, e->id, in->officer_id, in->officer_name, st) != 0 ||
         episode_changed(&x, e->id, hw_now_ms(), "assignment", text, "", "episodes.updated", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, e->id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, e->id, out, st);
     return;
 out_abandon:
     abandon(&x);
@@ -1200,13 +1165,9 @@ static void h_mark_located(hw_call *call, const ProtobufCMessage *rm, ProtobufCM
     }
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     if (!ep_transition_allowed((enum ep_status)e->status, EP_LOCATED)) {
@@ -1223,9 +1184,7 @@ static void h_mark_located(hw_call *call, const ProtobufCMessage *rm, ProtobufCM
         hw_cancel(hw_app_scheduler(x.app), x.db, EP_DEADLINE_LONG_TERM, subject, st) != 0 ||
         episode_changed(&x, e->id, at, "located", text, l->place, "episodes.located", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, e->id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, e->id, out, st);
     return;
 out_abandon:
     abandon(&x);
@@ -1241,13 +1200,9 @@ static void h_close_episode(hw_call *call, const ProtobufCMessage *rm, ProtobufC
     need_uuid(st, "episode_id", in->episode_id);
     hw_audit_require_purpose(call, st);
     if (!hw_ok(st)) return;
-    ProtobufCMessage *resp = NULL;
-    int rc = begin_write(&x, in->request_id, &homeward__episodes__v1__episode_response__descriptor,
-                         &resp, st);
-    if (rc != 0) {
-        if (rc == 1) *out = resp;
+    if (begin_write(&x, in->request_id,
+                    &homeward__episodes__v1__episode_response__descriptor, out, st) != 0)
         return;
-    }
     ep_episode *e = episode_for(&x, in->episode_id, true, false, st);
     if (!e) goto out_abandon;
     switch (ep_can_close((enum ep_status)e->status, e->was_missing, !empty(e->prevention_interview_at),
@@ -1276,9 +1231,7 @@ static void h_close_episode(hw_call *call, const ProtobufCMessage *rm, ProtobufC
         hw_cancel(hw_app_scheduler(x.app), x.db, EP_DEADLINE_LONG_TERM, subject, st) != 0 ||
         episode_changed(&x, e->id, now, "closed", in->reason, "", "episodes.closed", st) != 0)
         goto out_abandon;
-    ProtobufCMessage *r = episode_response(&x, e->id, st);
-    if (!r) goto out_abandon;
-    end_write(&x, in->request_id, r, out, st);
+    end_episode_write(&x, in->request_id, e->id, out, st);
     return;
 out_abandon:
     abandon(&x);
