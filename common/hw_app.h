@@ -58,7 +58,7 @@ typedef struct hw_app_def {
 int hw_app_run(const hw_app_def *def, int argc, char **argv);
 
 hw_pg_pool *hw_app_pool(hw_app *app);
-/* Writes reads' audit rows in groups: hw_audit_reads (hw_audit.h). */
+/* Writes reads' audit rows in groups: hw_audit_reads_async (hw_audit.h). */
 hw_auditor *hw_app_auditor(hw_app *app);
 hw_redis *hw_app_redis(hw_app *app);
 hw_scheduler *hw_app_scheduler(hw_app *app);

@@ -414,23 +414,6 @@ static hw_audit_entry *read_entries(hw_call *call, size_t n, const char *const *
     return e;
 }
 
-int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
-                   const char *const *record_ids, hw_status *st)
-{
-    if (hw_audit_require_purpose(call, st) != 0)
-        return -1;
-    if (n == 0)
-        return 0;
-    char roles[HW_MAX_ROLES * 33 + 1];
-    hw_audit_entry *e = read_entries(call, n, record_types, record_ids, roles, sizeof roles);
-    if (!e)
-        return hw_status_set(st, HW_UNAVAILABLE, "out of memory");
-    int64_t left = hw_call_ms_left(call);
-    int rc = hw_audit_write(a, e, n, left > 0 ? left : 0, st);
-    free(e);
-    return rc;
-}
-
 int hw_audit_reads_async(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
                          const char *const *record_ids, hw_audit_done_fn done, void *arg,
                          hw_status *st)

@@ -60,16 +60,11 @@ void hw_audit_write_async(hw_auditor *a, const hw_audit_entry *entries, size_t n
 int hw_audit_write(hw_auditor *a, const hw_audit_entry *entries, size_t n, int64_t wait_ms,
                    hw_status *st);
 
-/* Audit n records a read consulted: record_types[i] / record_ids[i].
- * Blocks until they are committed (0), or fails (-1, st set): the call has
- * no x-purpose (INVALID_ARGUMENT), its deadline passed (DEADLINE_EXCEEDED),
- * or the rows could not be written (UNAVAILABLE). n == 0 returns at once. */
-int hw_audit_reads(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
-                   const char *const *record_ids, hw_status *st);
-
-/* The same without waiting, for a call answered later (hw_call_defer):
- * -1 (st set, done never called) when the call has no x-purpose; otherwise
- * 0, and done(arg, st) runs as for hw_audit_write_async. */
+/* Audit n records a read consulted (record_types[i] / record_ids[i]) as
+ * the call's principal, method, x-purpose and x-request-id, without waiting,
+ * for a call answered later (hw_call_defer): -1 (st set, done never called)
+ * when the call has no x-purpose; otherwise 0, and done(arg, st) runs as for
+ * hw_audit_write_async. */
 int hw_audit_reads_async(hw_auditor *a, hw_call *call, size_t n, const char *const *record_types,
                          const char *const *record_ids, hw_audit_done_fn done, void *arg,
                          hw_status *st);
